@@ -1,0 +1,1 @@
+"""Readers and writers: WARC/WET records, document files, paths on any filesystem."""

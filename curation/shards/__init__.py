@@ -1,0 +1,1 @@
+"""Token shards: mixture sampling, packing, Parquet shards, manifest and the training reader."""

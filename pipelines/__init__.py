@@ -1,0 +1,1 @@
+"""Beam wiring only: thin PTransforms around the logic in ``filters`` and ``curation``."""

@@ -1,0 +1,67 @@
+"""Run any ``filters.base.DocumentStep`` inside Beam, with counters.
+
+Counters use the step's name as the metrics namespace: ``in``, ``out``,
+``bytes_in``, ``bytes_out``, ``dropped:<rule>`` and whatever finer counts the step
+returns. ``pipelines.metrics`` turns them into the stats table and ``stats.json``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from filters.base import DocumentStep
+
+DROPPED_TAG = "dropped"
+
+
+def text_bytes(doc: dict[str, Any]) -> int:
+    return len(doc["text"].encode("utf-8", "surrogatepass"))
+
+
+class ApplyStep(beam.DoFn):
+    """Apply one step; dropped documents go to the ``dropped`` output tagged with the rule."""
+
+    def __init__(self, step: DocumentStep):
+        self.step = step
+        self._counters: dict[str, Any] = {}
+
+    def setup(self):
+        self.step.setup()
+
+    def _inc(self, name: str, value: int = 1) -> None:
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter(self.step.name, name)
+        counter.inc(value)
+
+    def process(self, doc: dict[str, Any]):
+        self._inc("in")
+        self._inc("bytes_in", text_bytes(doc))
+        result = self.step.process(doc)
+        for key, value in result.counts.items():
+            self._inc(key, value)
+        if result.doc is None:
+            self._inc(f"dropped:{result.dropped_by}")
+            yield beam.pvalue.TaggedOutput(DROPPED_TAG, {"id": doc["id"], "rule": f"{self.step.name}:{result.dropped_by}"})
+            return
+        self._inc("out")
+        self._inc("bytes_out", text_bytes(result.doc))
+        yield result.doc
+
+
+class ApplySteps(beam.PTransform):
+    """Chain several steps; returns the surviving documents (dropped ids are discarded)."""
+
+    def __init__(self, steps: list[DocumentStep], label_prefix: str = ""):
+        super().__init__()
+        self.steps = steps
+        self.label_prefix = label_prefix
+
+    def expand(self, docs):
+        for step in self.steps:
+            outputs = docs | f"{self.label_prefix}{step.name}" >> beam.ParDo(ApplyStep(step)).with_outputs(
+                DROPPED_TAG, main="kept")
+            docs = outputs.kept
+        return docs

@@ -1,0 +1,24 @@
+"""Shared test fixtures: the local Beam runner in one process, paths to the shipped sample."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Small jobs are dominated by worker start-up; one process keeps tests fast and deterministic.
+os.environ.setdefault("CURATION_BEAM_MODE", "in_memory")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = REPO / "sample"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE_DIR
