@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,19 +34,30 @@ def detect_format(path: str) -> str:
     raise ValueError(f"cannot tell the document format of {path!r}: use .parquet, .jsonl[.gz] or .txt[.gz]")
 
 
-def iter_documents(path: str, source: str | None = None, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
+def iter_documents(path: str, source: str | None = None, batch_size: int = 1024,
+                   on_error: Callable[[str, int, str], None] | None = None) -> Iterator[dict[str, Any]]:
     """Documents of one file, in file order, coerced into the document schema.
 
     Plain text files hold one document per line. ``source`` fills the field where
-    the file does not set it.
+    the file does not set it. A bad row (not JSON, no text) raises ``ValueError``,
+    unless ``on_error(path, line_or_row, reason)`` is given: then it is reported and skipped.
     """
     fmt = detect_format(path)
     if fmt == "parquet":
         with open_read(path) as fh:
             parquet = pq.ParquetFile(fh)
+            row_no = 0
             for batch in parquet.iter_batches(batch_size=batch_size):
                 for row in batch.to_pylist():
-                    yield _with_source(normalize_document(row), source)
+                    row_no += 1
+                    try:
+                        doc = normalize_document(row)
+                    except ValueError as exc:
+                        if on_error is None:
+                            raise ValueError(f"{path}: row {row_no}: {exc}") from exc
+                        on_error(path, row_no, str(exc))
+                        continue
+                    yield _with_source(doc, source)
         return
     with open_read(path) as raw:
         stream = gzip.GzipFile(fileobj=raw) if path.lower().endswith(".gz") else raw
@@ -60,9 +71,15 @@ def iter_documents(path: str, source: str | None = None, batch_size: int = 1024)
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{line_no}: not a JSON object ({exc.msg})") from exc
-            yield _with_source(normalize_document(row), source)
+                if not isinstance(row, dict):
+                    raise ValueError("not a JSON object")
+                doc = normalize_document(row)
+            except ValueError as exc:  # JSONDecodeError is a ValueError
+                if on_error is None:
+                    raise ValueError(f"{path}:{line_no}: {exc}") from exc
+                on_error(path, line_no, str(exc))
+                continue
+            yield _with_source(doc, source)
 
 
 def iter_texts(paths: Iterable[str]) -> Iterator[str]:
