@@ -69,12 +69,19 @@ class WriteSharded(beam.PTransform):
             size = self.write_fn(path, rows)
             return {"path": path, "records": len(rows), "bytes": size}
 
-        return (
+        def write_empty(n):
+            # An empty dataset still gets one (empty) shard, so the next stage finds its input.
+            if n == 0:
+                yield write((0, []), 1)
+
+        written = (
             records
             | "AssignShard" >> beam.Map(assign, beam.pvalue.AsSingleton(num_shards))
             | "GroupByShard" >> beam.GroupByKey()
             | "WriteShard" >> beam.Map(write, beam.pvalue.AsSingleton(num_shards))
         )
+        empty = count | "WriteIfEmpty" >> beam.FlatMap(write_empty)
+        return (written, empty) | "ShardInfos" >> beam.Flatten()
 
 
 class WriteDocuments(WriteSharded):

@@ -25,6 +25,9 @@ def shard_schema(seq_len: int) -> pa.Schema:
     - ``loss_mask``: 1 where the token is a prediction target (real tokens), 0 on padding.
     - ``segment_sources`` / ``segment_doc_ids``: per segment (in order), the mixture source and
       the document id it came from.
+    - ``segment_offsets``: per segment, the token offset within its document where the segment
+      starts (non-zero only for chunks of documents longer than ``seq_len``), so that split
+      documents can be reassembled.
     """
     return pa.schema([
         pa.field("input_ids", pa.list_(pa.int32(), seq_len), nullable=False),
@@ -34,6 +37,7 @@ def shard_schema(seq_len: int) -> pa.Schema:
         pa.field("loss_mask", pa.list_(pa.int8(), seq_len), nullable=False),
         pa.field("segment_sources", pa.list_(pa.string()), nullable=False),
         pa.field("segment_doc_ids", pa.list_(pa.string()), nullable=False),
+        pa.field("segment_offsets", pa.list_(pa.int32()), nullable=False),
     ])
 
 

@@ -1,0 +1,155 @@
+"""Turn a raw WARC payload into a document: decode the bytes, extract the main text.
+
+Decoding follows what browsers do, in order: the HTTP ``charset``, then a
+``<meta>`` charset in the first bytes of the page, then byte-level detection
+(resiliparse). Extraction defaults to resiliparse (a C++ DOM walk with main-content
+heuristics, fast); trafilatura (slower, more aggressive boilerplate removal) is
+selectable. ``bench/ingest.py`` compares the two.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from typing import Any
+
+from curation.document import make_doc_id, new_document
+from curation.io.warc import RawRecord
+
+EXTRACTORS = ("resiliparse", "trafilatura")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+TEXT_TYPES = ("text/plain",)
+META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE)
+HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.IGNORECASE)
+
+
+class ExtractionError(ValueError):
+    """A record that should have held text but could not be turned into any (counted, written to errors/)."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def charset_from_content_type(content_type: str) -> str | None:
+    match = HTTP_CHARSET.search(content_type or "")
+    return match.group(1).lower() if match else None
+
+
+def _known_codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def looks_binary(payload: bytes, sample: int = 4096, max_control_share: float = 0.1) -> bool:
+    """True for bodies that are not text whatever their Content-Type says (images, PDFs, zips)."""
+    head = payload[:sample]
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return control / len(head) > max_control_share
+
+
+def decode_html(payload: bytes, http_charset: str | None = None) -> tuple[str, str]:
+    """Decode HTML bytes; returns (text, charset used).
+
+    A declared charset that does not decode the bytes cleanly is distrusted (servers
+    lie often) and detection decides; undecodable bytes in the chosen charset become
+    U+FFFD rather than failing the page.
+    """
+    from resiliparse.parse.encoding import detect_encoding
+
+    candidates = [_known_codec(http_charset)]
+    meta = META_CHARSET.search(payload[:4096])
+    if meta:
+        candidates.append(_known_codec(meta.group(1).decode("ascii", "ignore")))
+    for charset in candidates:
+        if charset:
+            try:
+                return payload.decode(charset), charset
+            except (UnicodeDecodeError, LookupError):
+                continue
+    detected = _known_codec(detect_encoding(payload)) or "utf-8"
+    return payload.decode(detected, errors="replace"), detected
+
+
+def extract_text(html: str, extractor: str = "resiliparse") -> str:
+    """Main text of an HTML page, paragraphs separated by newlines."""
+    if extractor == "resiliparse":
+        from resiliparse.extract.html2text import extract_plain_text
+
+        return extract_plain_text(html, preserve_formatting=True, main_content=True, list_bullets=False,
+                                  alt_texts=False)
+    if extractor == "trafilatura":
+        import trafilatura
+
+        return trafilatura.extract(html, include_comments=False, include_tables=False, deduplicate=False,
+                                   favor_precision=False) or ""
+    raise ValueError(f"unknown extractor {extractor!r}; choose one of {EXTRACTORS}")
+
+
+def normalize_whitespace(text: str) -> str:
+    """Strip each line, drop empty lines: C4's rules work line by line."""
+    lines = (line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+class HtmlToDocument:
+    """Make a document from a RawRecord, or raise :class:`ExtractionError`.
+
+    Parameters:
+        extractor: "resiliparse" (default, fast) or "trafilatura".
+        source: the ``source`` field of the documents made.
+        min_text_chars: records whose extracted text is shorter are dropped as ``empty_text``
+            (default 1: only truly empty extractions).
+    """
+
+    def __init__(self, extractor: str = "resiliparse", source: str = "commoncrawl", min_text_chars: int = 1):
+        if extractor not in EXTRACTORS:
+            raise ValueError(f"unknown extractor {extractor!r}; choose one of {EXTRACTORS}")
+        self.extractor = extractor
+        self.source = source
+        self.min_text_chars = min_text_chars
+
+    def wants(self, record: RawRecord) -> bool:
+        """Whether the record is a page this step turns into text (HTML response or WET text)."""
+        kind = media_type(record.content_type)
+        if record.record_type == "conversion":
+            return kind in TEXT_TYPES or kind == ""
+        return kind in HTML_TYPES or (kind == "" and (record.declared_type or "") in HTML_TYPES)
+
+    def __call__(self, record: RawRecord) -> dict[str, Any]:
+        if looks_binary(record.payload):
+            raise ExtractionError("binary_body", "payload is not text")
+        if record.record_type == "conversion":
+            text, charset = record.payload.decode("utf-8", errors="replace"), "utf-8"
+        else:
+            html, charset = decode_html(record.payload, charset_from_content_type(record.content_type))
+            try:
+                text = extract_text(html, self.extractor)
+            except Exception as exc:  # noqa: BLE001 - parser errors of any kind cost one page, not the job
+                raise ExtractionError("extractor_failed", f"{type(exc).__name__}: {exc}") from exc
+        text = normalize_whitespace(text)
+        if len(text) < self.min_text_chars:
+            raise ExtractionError("empty_text", f"{len(text)} characters extracted")
+        return new_document(
+            text,
+            id=make_doc_id(record_id=record.record_id, url=record.url),
+            url=record.url,
+            source=self.source,
+            crawl_date=record.date,
+            warc_file=record.warc_file,
+            warc_offset=record.offset,
+            charset=charset,
+            metadata=json.dumps({"record_type": record.record_type}, sort_keys=True),
+        )

@@ -1,0 +1,147 @@
+"""The ``curation docs`` pipeline: inputs -> documents -> (filters, quality) -> Parquet shards.
+
+Inputs may mix WARC/WET files (ingested and extracted) and document files
+(Parquet/JSONL/text dumps, read as they are). Output layout in ``output_dir``:
+
+- ``documents/part-IIIII-of-NNNNN.parquet`` (or ``.jsonl.gz``): the documents, sorted by id
+  (``pyarrow.parquet.read_table(output_dir + "/documents")`` reads them all);
+- ``errors/errors-*.jsonl``: one line per bad record (file, offset, reason);
+- ``stats.json``: every counter; ``_SUCCESS.json``: config hash and file list, written last.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Literal
+
+import apache_beam as beam
+from pydantic import Field, field_validator
+
+from curation.config import StageConfig, config_hash
+from curation.io.commoncrawl import DEFAULT_BASE_URL, crawl_file_urls, parse_range
+from curation.io.docfiles import detect_format
+from curation.io.paths import expand, join, open_write
+from filters.extract import EXTRACTORS, HtmlToDocument
+from pipelines import ingest, read
+from pipelines.metrics import run_and_report
+from pipelines.options import make_options, runner_name
+from pipelines.write import WriteDocuments, WriteRecords
+
+DOCUMENTS_DIR = "documents"
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")
+
+
+class IngestConfig(StageConfig):
+    """How WARC/WET records become documents."""
+
+    extractor: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    source: str = "commoncrawl"  # the ``source`` field of documents made from crawl files
+    max_payload_bytes: int = Field(10 << 20, gt=0)  # larger records are errors, not read whole
+    min_text_chars: int = Field(1, ge=0)  # shorter extractions are dropped as empty_text
+
+
+class CrawlConfig(StageConfig):
+    """A Common Crawl crawl id and a range of its files, instead of (or besides) globs."""
+
+    crawl_id: str
+    files: str = "0:1"  # START:END over the crawl's paths listing, end exclusive
+    kind: Literal["warc", "wet"] = "warc"
+    base_url: str = DEFAULT_BASE_URL
+
+    @field_validator("files")
+    @classmethod
+    def _range(cls, value: str) -> str:
+        parse_range(value)
+        return value
+
+
+class InputSpec(StageConfig):
+    path: str  # glob, directory or URL
+    source: str | None = None  # overrides the documents' source field
+
+
+class OutputConfig(StageConfig):
+    format: Literal["parquet", "jsonl", "jsonl.gz"] = "parquet"
+    docs_per_shard: int = Field(50_000, gt=0)
+
+
+class DocsConfig(StageConfig):
+    inputs: list[str | InputSpec] = Field(default_factory=list)
+    crawl: CrawlConfig | None = None
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+
+def is_warc(path: str) -> bool:
+    return path.lower().endswith(WARC_SUFFIXES)
+
+
+def resolve_inputs(config: DocsConfig) -> list[tuple[str, str | None]]:
+    """Every input file with its source override, crawl listing included; sorted, unique."""
+    files: dict[str, str | None] = {}
+    for item in config.inputs:
+        spec = item if isinstance(item, InputSpec) else InputSpec(path=item)
+        for path in expand(spec.path):
+            files.setdefault(path, spec.source)
+    if config.crawl:
+        start, end = parse_range(config.crawl.files)
+        for url in crawl_file_urls(config.crawl.crawl_id, start, end, config.crawl.kind, config.crawl.base_url):
+            files.setdefault(url, None)
+    if not files:
+        raise ValueError("no inputs: give --input GLOB (or inputs:/crawl: in the config)")
+    for path in files:
+        if not is_warc(path):
+            detect_format(path)  # fail now, with the file name, rather than inside a worker
+    return sorted(files.items())
+
+
+def build(pipeline: beam.Pipeline, config: DocsConfig, output_dir: str,
+          files: list[tuple[str, str | None]]):
+    """Wire the pipeline; returns the PCollection of written shard infos."""
+    warc_files = [path for path, _ in files if is_warc(path)]
+    doc_files = [(path, source) for path, source in files if not is_warc(path)]
+    collections, errors = [], []
+    if warc_files:
+        records = pipeline | "ReadWarc" >> ingest.ReadWarcRecords(warc_files, config.ingest.max_payload_bytes)
+        make_document = HtmlToDocument(config.ingest.extractor, config.ingest.source, config.ingest.min_text_chars)
+        extracted = records.records | "ExtractText" >> ingest.ExtractDocuments(make_document)
+        collections.append(extracted.docs)
+        errors += [records[ingest.ERRORS_TAG], extracted[ingest.ERRORS_TAG]]
+    by_source: dict[str | None, list[str]] = {}
+    for path, source in doc_files:
+        by_source.setdefault(source, []).append(path)
+    for index, (source, paths) in enumerate(sorted(by_source.items(), key=lambda kv: str(kv[0]))):
+        loaded = pipeline | f"ReadDocs{index}" >> read.ReadDocuments(paths, source=source)
+        collections.append(loaded.docs)
+        errors.append(loaded[read.ERRORS_TAG])
+    docs = collections | "AllDocs" >> beam.Flatten()
+    # -- filters plug in here --
+    # -- quality plugs in here --
+    (errors | "AllErrors" >> beam.Flatten()
+     | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key"))
+    return docs | "WriteDocs" >> WriteDocuments(join(output_dir, DOCUMENTS_DIR), config.output.format,
+                                                records_per_shard=config.output.docs_per_shard)
+
+
+def run(config: DocsConfig, output_dir: str, beam_args: list[str] | None = None,
+        echo: bool = True) -> dict[str, dict[str, int]]:
+    """Run the docs pipeline to completion; returns the counters (also in stats.json)."""
+    files = resolve_inputs(config)
+    options = make_options(beam_args)
+    started = time.time()
+    if echo:
+        print(f"curation docs: {len(files)} input file(s) -> {output_dir} on {runner_name(options)}", flush=True)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, config, output_dir, files)
+    stats = run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo,
+                           extra={"config_hash": config_hash(config), "inputs": [f for f, _ in files]})
+    write_success(output_dir, config, stats, time.time() - started)
+    return stats
+
+
+def write_success(output_dir: str, config: StageConfig, stats: dict, seconds: float) -> None:
+    """``_SUCCESS.json``: the marker a resumed run checks (config hash) before skipping a stage."""
+    payload = {"config_hash": config_hash(config), "config": config.model_dump(mode="json"),
+               "seconds": round(seconds, 3), "counters": stats}
+    with open_write(join(output_dir, "_SUCCESS.json")) as fh:
+        fh.write((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())

@@ -1,0 +1,104 @@
+"""Ingest: WARC/WET files -> raw records -> extracted documents, with counters and errors.
+
+One file is one element (reading a WARC is sequential); the records are then
+reshuffled so that a few big files spread their extraction work over all workers.
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from curation.io.warc import RawRecord, RecordError, SkippedRecord, iter_records
+from filters.extract import ExtractionError, HtmlToDocument
+
+ERRORS_TAG = "errors"
+# Extraction outcomes that are a page without text, not damage: counted as drops, not errors.
+DROP_REASONS = ("empty_text",)
+
+
+class _ReadWarcFile(beam.DoFn):
+    def __init__(self, max_payload_bytes: int):
+        self.max_payload_bytes = max_payload_bytes
+        self._counters: dict = {}
+
+    def _inc(self, name: str, value: int = 1) -> None:
+        if name not in self._counters:
+            self._counters[name] = Metrics.counter("ingest", name)
+        self._counters[name].inc(value)
+
+    def process(self, path: str):
+        self._inc("files")
+        for item in iter_records(path, max_payload_bytes=self.max_payload_bytes):
+            if isinstance(item, RecordError):
+                self._inc(f"errors:{item.reason.split(':', 1)[0]}")
+                yield beam.pvalue.TaggedOutput(ERRORS_TAG, item.to_dict())
+            elif isinstance(item, SkippedRecord):
+                self._inc(f"skipped:{item.record_type}")
+            else:
+                self._inc(f"records:{item.record_type}")
+                self._inc("payload_bytes", len(item.payload))
+                yield item
+
+
+class ReadWarcRecords(beam.PTransform):
+    """Content records of the given WARC/WET files; damage goes to the ``errors`` output."""
+
+    def __init__(self, files: list[str], max_payload_bytes: int = 10 << 20):
+        super().__init__()
+        self.files = files
+        self.max_payload_bytes = max_payload_bytes
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "WarcFiles" >> beam.Create(self.files)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "ReadRecords" >> beam.ParDo(_ReadWarcFile(self.max_payload_bytes)).with_outputs(
+                ERRORS_TAG, main="records")
+        )
+
+
+class _Extract(beam.DoFn):
+    def __init__(self, make_document: HtmlToDocument):
+        self.make_document = make_document
+        self._counters: dict = {}
+
+    def _inc(self, name: str, value: int = 1) -> None:
+        if name not in self._counters:
+            self._counters[name] = Metrics.counter("extract", name)
+        self._counters[name].inc(value)
+
+    def process(self, record: RawRecord):
+        if not self.make_document.wants(record):
+            self._inc("skipped:not_html")
+            return
+        self._inc("in")
+        try:
+            doc = self.make_document(record)
+        except ExtractionError as exc:
+            if exc.reason in DROP_REASONS:
+                self._inc(f"dropped:{exc.reason}")
+                return
+            self._inc(f"dropped:error_{exc.reason}")
+            yield beam.pvalue.TaggedOutput(ERRORS_TAG, {
+                "file": record.warc_file, "offset": record.offset, "reason": str(exc)[:300],
+                "url": record.url, "key": f"{record.warc_file}:{record.offset:015d}"})
+            return
+        self._inc("out")
+        self._inc("bytes_out", len(doc["text"].encode("utf-8", "surrogatepass")))
+        yield doc
+
+
+class ExtractDocuments(beam.PTransform):
+    """Records -> documents (HTML responses extracted, WET conversions decoded)."""
+
+    def __init__(self, make_document: HtmlToDocument):
+        super().__init__()
+        self.make_document = make_document
+
+    def expand(self, records):
+        return (
+            records
+            | "SpreadRecords" >> beam.Reshuffle()
+            | "Extract" >> beam.ParDo(_Extract(self.make_document)).with_outputs(ERRORS_TAG, main="docs")
+        )
