@@ -14,6 +14,8 @@ import os
 from apache_beam.options.pipeline_options import PipelineOptions
 
 LOCAL_RUNNER = "FnApiRunner"
+# Runners Beam ships but does not know by short name.
+RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
 
 
 def _has_flag(args: list[str], name: str) -> bool:
@@ -40,9 +42,16 @@ def make_options(beam_args: list[str] | None = None) -> PipelineOptions:
     ``CURATION_BEAM_MODE=in_memory`` selects the single-process mode (tests use it:
     start-up dominates small jobs).
     """
-    args = list(beam_args or [])
+    args = [_alias(a) for a in beam_args or []]
     options = PipelineOptions(local_defaults(args) + args)
     return options
+
+
+def _alias(arg: str) -> str:
+    if arg.startswith("--runner="):
+        name = arg.split("=", 1)[1]
+        return f"--runner={RUNNER_ALIASES.get(name, name)}"
+    return arg
 
 
 def runner_name(options: PipelineOptions) -> str:

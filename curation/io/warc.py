@@ -122,7 +122,7 @@ def iter_records(path: str, max_payload_bytes: int = 10 << 20,
         while base is not None and base < size:
             stream.seek(base)
             state = _ScanState()
-            for item in _iter_from(stream, path, base, max_payload_bytes, record_types, state):
+            for item in _iter_from(stream, path, base, max_payload_bytes, record_types, state, size):
                 if isinstance(item, RecordError) and item.offset == last_error:
                     continue  # the same damage seen again after a resync
                 yield item
@@ -143,23 +143,34 @@ class _ScanState:
 
 
 def _iter_from(stream: BinaryIO, path: str, base: int, max_payload_bytes: int,
-               record_types: tuple[str, ...], state: _ScanState):
-    """Iterate from ``base``; on a parse failure, note where in ``state`` and stop."""
+               record_types: tuple[str, ...], state: _ScanState, size: int):
+    """Iterate from ``base``; on damage, note where in ``state`` and stop."""
     iterator = ArchiveIterator(stream, no_record_parse=False, check_digests=False)
     try:
         for record in iterator:
-            # ``iterator.offset`` is where this record starts; get_record_offset() would
-            # consume the payload before we read it.
-            offset = base + iterator.offset
-            yield _convert(record, path, offset, max_payload_bytes, record_types)
+            # ``iterator.offset`` is where this record starts (absolute: warcio starts it at
+            # the stream's tell()); get_record_offset() would consume the payload first.
+            offset = iterator.offset
+            item = _convert(record, path, offset, max_payload_bytes, record_types)
+            if isinstance(item, RawRecord) and not (item.record_id and item.url):
+                # A truncated gzip member can still yield a header fragment: not a record.
+                state.failed_at = offset
+                yield RecordError(path, offset, "malformed_record: no WARC-Record-ID or WARC-Target-URI")
+                return
+            yield item
             state.last_good = offset
     except (ArchiveLoadFailed, zlib.error, EOFError, gzip.BadGzipFile, ValueError, OSError) as exc:
         # warcio's ``offset`` points at the start of the record that failed to parse; when
         # nothing parsed since ``base``, the damage is at ``base`` itself (the decompressor
         # may have run on into the next members before giving up).
-        state.failed_at = base + iterator.offset if state.last_good is not None else base
+        state.failed_at = iterator.offset if state.last_good is not None else base
         message = "".join(c if c.isprintable() else "?" for c in str(exc))[:160]
         yield RecordError(path, state.failed_at, f"malformed_record: {type(exc).__name__}: {message}")
+        return
+    if iterator.offset < size - 4:
+        # warcio stopped early without an error (a decompressor confused by damage): resync.
+        state.failed_at = iterator.offset
+        yield RecordError(path, iterator.offset, "malformed_record: unparsed bytes after the last record")
 
 
 def _convert(record, path: str, offset: int, max_payload_bytes: int,
