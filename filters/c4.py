@@ -181,3 +181,29 @@ class C4Filter(DocumentStep):
         if cleaned is None:
             return StepResult.drop(rule, counts)
         return StepResult.keep({**doc, "text": cleaned}, counts)
+
+
+# -- URL dedup (C4 keeps the newest page per normalised URL) ------------------------------------
+
+_SCHEME_WWW = re.compile(r"https?:\/\/(www\.)?")
+_TRACKING_QUERY = re.compile(r"\?(utm_|ref|feed).*")
+
+
+def normalize_url(url: str) -> str:
+    """C4's ``normalize_url``: drop the scheme and ``www.``, a utm_/ref/feed query, trailing slashes."""
+    url = _SCHEME_WWW.sub("", url)
+    url = _TRACKING_QUERY.sub("", url)
+    return url.rstrip("/")
+
+
+def select_newest(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page of the latest ``crawl_date`` (ISO-8601 strings compare in time order); ties: lowest id.
+
+    Pages without a date lose to any dated page.
+    """
+    return min(docs, key=lambda d: (_negated(d.get("crawl_date") or ""), str(d["id"])))
+
+
+def _negated(text: str) -> tuple[int, ...]:
+    # Sorting by negated code points puts the largest string first; a prefix sorts after its extensions.
+    return tuple(-ord(c) for c in text) + (1,)

@@ -119,3 +119,34 @@ def remove_sentences(text: str, drop: set[int]) -> str:
         elif kept:
             out_lines.append(" ".join(kept))
     return "\n".join(out_lines)
+
+
+def losing_occurrences(occurrences: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Of all ``(doc_id, position)`` occurrences of one span, every one but the first.
+
+    "First" is the lowest ``(doc_id, position)``: an order that does not depend on
+    workers, bundles or input order. Repeated identical occurrences (the same
+    document read twice) count once.
+    """
+    unique = sorted(set(occurrences))
+    return unique[1:]
+
+
+def drop_spans(text: str, positions: Iterable[int], span_size: int = 3,
+               min_num_sentences: int | None = 3) -> tuple[str | None, str | None, dict[str, int]]:
+    """Remove the spans starting at ``positions``, then re-check the page.
+
+    Returns ``(new_text, None, counts)`` or ``(None, rule, counts)`` with rule
+    ``empty`` or ``too_few_sentences``. Removing sentences cannot add a bad word,
+    ``{`` or "lorem ipsum", nor lengthen the page, so the sentence minimum is the only
+    C4 page rule whose verdict can change.
+    """
+    positions = sorted(set(positions))
+    drop = sentences_of_spans(positions, span_size)
+    new_text = remove_sentences(text, drop)
+    counts = {"spans_removed": len(positions), "sentences_removed": len(drop), "pages_modified": 1}
+    if not new_text.strip():
+        return None, "empty", counts
+    if min_num_sentences and count_sentences(new_text) < min_num_sentences:
+        return None, "too_few_sentences", counts
+    return new_text, None, counts

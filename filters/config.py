@@ -105,7 +105,7 @@ class FiltersConfig(StageConfig):
     badwords: BadWordsConfig = Field(default_factory=BadWordsConfig)
 
 
-def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> C4Filter | None:
+def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:
     """The C4 step with the enabled rules, in C4's order; None when both halves are off."""
     if not lines.enabled and not pages.enabled:
         return None
@@ -130,8 +130,6 @@ def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> C4Filter | None:
         min_num_sentences=pages.min_num_sentences if pages.enabled else None,
         max_page_chars=pages.max_page_chars if pages.enabled else None)
 
-
-C4Filter = c4.C4Filter
 
 
 def steps_before_dedup(config: FiltersConfig) -> list[DocumentStep]:

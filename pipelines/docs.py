@@ -21,8 +21,12 @@ from curation.config import StageConfig, config_hash
 from curation.io.commoncrawl import DEFAULT_BASE_URL, crawl_file_urls, parse_range
 from curation.io.docfiles import detect_format
 from curation.io.paths import expand, join, open_write
+from curation.quality.config import QualityConfig
+from filters.config import FiltersConfig
 from filters.extract import EXTRACTORS, HtmlToDocument
 from pipelines import ingest, read
+from pipelines.filtering import FilterDocuments
+from pipelines.quality import ScoreAndSelect
 from pipelines.metrics import run_and_report
 from pipelines.options import make_options, runner_name
 from pipelines.write import WriteDocuments, WriteRecords
@@ -70,6 +74,8 @@ class DocsConfig(StageConfig):
     crawl: CrawlConfig | None = None
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    filters: FiltersConfig = Field(default_factory=FiltersConfig)  # off unless filters.enabled
+    quality: QualityConfig | None = None  # score + select (pipelines.quality); off when absent
 
 
 def is_warc(path: str) -> bool:
@@ -116,7 +122,10 @@ def build(pipeline: beam.Pipeline, config: DocsConfig, output_dir: str,
         errors.append(loaded[read.ERRORS_TAG])
     docs = collections | "AllDocs" >> beam.Flatten()
     # -- filters plug in here --
+    docs = docs | "Filters" >> FilterDocuments(config.filters)
     # -- quality plugs in here --
+    if config.quality is not None:
+        docs = docs | "Quality" >> ScoreAndSelect(config.quality)
     (errors | "AllErrors" >> beam.Flatten()
      | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key"))
     return docs | "WriteDocs" >> WriteDocuments(join(output_dir, DOCUMENTS_DIR), config.output.format,

@@ -69,10 +69,10 @@ class _Extract(beam.DoFn):
         self._counters[name].inc(value)
 
     def process(self, record: RawRecord):
-        if not self.make_document.wants(record):
-            self._inc("skipped:not_html")
-            return
         self._inc("in")
+        if not self.make_document.wants(record):
+            self._inc("dropped:not_html")  # images, PDFs, JSON: not pages this pipeline reads
+            return
         try:
             doc = self.make_document(record)
         except ExtractionError as exc:

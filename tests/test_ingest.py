@@ -47,7 +47,7 @@ def test_docs_cli_on_sample_writes_parquet_and_counters(tmp_path, sample_dir, ca
     docs = read_docs(out)
     stats = json.loads((out / "stats.json").read_text())["counters"]
     assert stats["ingest"]["records:response"] == 315
-    assert stats["extract"]["skipped:not_html"] == 6  # the PNG bodies
+    assert stats["extract"]["dropped:not_html"] == 6  # the PNG bodies
     assert len(docs) == stats["extract"]["out"] == stats["extract"]["in"] - sum(
         v for k, v in stats["extract"].items() if k.startswith("dropped:"))
     by_url = {d["url"]: d for d in docs}
@@ -80,7 +80,7 @@ def test_bad_input_is_counted_and_good_records_survive(tmp_path):
     stats = json.loads((out / "stats.json").read_text())["counters"]
     assert stats["ingest"]["errors:empty_file"] == 1
     assert stats["extract"]["dropped:error_binary_body"] == 1
-    assert stats["extract"]["skipped:not_html"] == 1
+    assert stats["extract"]["dropped:not_html"] == 1
 
 
 def test_two_runs_give_identical_files(tmp_path, sample_dir):

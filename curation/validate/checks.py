@@ -22,6 +22,11 @@ def describe_type(t: pa.DataType) -> str:
     return str(t)
 
 
+def per_segment_columns(seq_len: int) -> list[str]:
+    """The variable-length list columns of the format: one entry per packed segment."""
+    return [f.name for f in shard_schema(seq_len) if not pa.types.is_fixed_size_list(f.type)]
+
+
 def schema_problems(schema: pa.Schema, seq_len: int) -> list[str]:
     """Differences between a file's schema and ``shard_schema(seq_len)`` (empty when it matches)."""
     expected = shard_schema(seq_len)
@@ -65,12 +70,13 @@ def running_segment(seg: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.n
     return s, before
 
 
-def segment_rows(seg, pos, mask, n_sources: np.ndarray, n_doc_ids: np.ndarray) -> int:
+def segment_rows(seg, pos, mask, per_segment_lengths: list[np.ndarray]) -> int:
     """Rows whose segment or position ids are inconsistent.
 
     Segment ids are 0 exactly on padding, number the documents 1, 2, ... in order, each
     segment is contiguous; position ids restart at 0 at each segment and count up by one
-    (0 on padding); the per-segment source/doc-id lists have one entry per segment.
+    (0 on padding); every per-segment list column (sources, doc ids, offsets) has one
+    entry per segment.
     """
     real = mask == 1
     s, before = running_segment(seg, real)
@@ -87,7 +93,9 @@ def segment_rows(seg, pos, mask, n_sources: np.ndarray, n_doc_ids: np.ndarray) -
     bad |= cont & (~prev_real | (pos != prev_pos + 1))  # contiguous, positions count up
     bad |= ~real & (pos != 0)
     n_segments = s.max(axis=1)
-    row_bad = bad.any(axis=1) | (n_segments != n_sources) | (n_segments != n_doc_ids)
+    row_bad = bad.any(axis=1)
+    for lengths in per_segment_lengths:
+        row_bad |= n_segments != lengths
     return int(row_bad.sum())
 
 

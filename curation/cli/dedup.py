@@ -1,0 +1,66 @@
+"""``curation dedup``: MinHash LSH near-duplicate removal of document files (Beam pipeline)."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dedup", help="remove near-duplicate documents (MinHash LSH, Beam pipeline)",
+        description="Write the kept documents to OUTPUT/documents/, optionally the removed ones to "
+                    "OUTPUT/duplicates/ and the duplicate pairs to OUTPUT/pairs/, and stats.json. "
+                    "With --index DIR, documents are also checked against the corpus indexed in DIR by "
+                    "earlier runs, and the kept ones are added to it. Beam options go after a bare '--'.")
+    parser.add_argument("--input", action="append", required=True, metavar="GLOB_OR_DIR",
+                        help="document files (Parquet / JSONL[.gz] / text): glob or directory (repeatable)")
+    parser.add_argument("--output", required=True, metavar="DIR")
+    parser.add_argument("--threshold", type=float, default=None, help="Jaccard threshold (default 0.8)")
+    parser.add_argument("--num-perm", type=int, default=None, help="MinHash permutations (default 128)")
+    parser.add_argument("--config", metavar="FILE", help="YAML file; its 'dedup' section (or top level) is a DedupConfig")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a DedupConfig value, e.g. --set bands=20 --set rows=6")
+    parser.add_argument("--index", metavar="DIR", help="incremental index: check against it, then add the kept docs")
+    parser.add_argument("--keep-duplicates", action="store_true",
+                        help="also write the removed documents (duplicate=true) to OUTPUT/duplicates/")
+    parser.add_argument("--pairs", action="store_true", help="write duplicate pairs to OUTPUT/pairs/")
+    parser.add_argument("--format", choices=["parquet", "jsonl", "jsonl.gz"], default="parquet")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    import apache_beam as beam
+
+    from curation.config import load_config, read_yaml
+    from curation.io.paths import join
+    from filters.dedup_config import DedupConfig
+    from pipelines.dedup import NearDedup
+    from pipelines.metrics import run_and_report
+    from pipelines.options import make_options, runner_name
+    from pipelines.read import ReadDocuments
+    from pipelines.write import WriteDocuments, WriteRecords
+
+    section = "dedup" if "dedup" in read_yaml(args.config) else None
+    config = load_config(DedupConfig, args.config, args.set, section=section, threshold=args.threshold,
+                         num_perm=args.num_perm, emit_pairs=True if args.pairs else None)
+    options = make_options(args.beam_args)
+    pipeline = beam.Pipeline(options=options)
+    read = pipeline | "Read" >> ReadDocuments(args.input)
+    result = read.docs | "NearDedup" >> NearDedup(config, index=args.index, write_index=bool(args.index))
+    result["kept"] | "WriteKept" >> WriteDocuments(join(args.output, "documents"), args.format)
+    if args.keep_duplicates:
+        result["duplicates"] | "WriteDuplicates" >> WriteDocuments(join(args.output, "duplicates"), args.format)
+    if config.emit_pairs:
+        result["pairs"] | "WritePairs" >> WriteRecords(join(args.output, "pairs"), "pairs", key="id")
+    read.errors | "WriteErrors" >> WriteRecords(join(args.output, "errors"), "errors", key="key")
+    if args.index:
+        from pipelines.dedup_index import WriteIndex
+
+        result["index_rows"] | "WriteIndex" >> WriteIndex(args.index, config)
+    bands, rows = config.band_rows()
+    stats = run_and_report(pipeline, join(args.output, "stats.json"), extra={
+        "config": config.model_dump(mode="json"), "bands": bands, "rows": rows,
+        "runner": runner_name(options), "index": args.index})
+    counts = stats.get("dedup", {})
+    print(f"kept {counts.get('out', 0):,} of {counts.get('in', 0):,} documents "
+          f"({counts.get('dropped:near_duplicate', 0):,} near-duplicates removed) -> {args.output}")
+    return 0

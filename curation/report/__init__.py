@@ -1,0 +1,1 @@
+"""Run reports: the funnel table and the self-contained ``report.html``."""

@@ -1,0 +1,138 @@
+"""``report.html`` of a ``curation run``: one self-contained page (plots embedded as PNG).
+
+Sections: stages and timings, the funnel (table and chart), quality scores, dedup
+cluster sizes, the mixture table (GPT-3 Table 2.2 columns) and validation results.
+Everything is read back from the stage outputs, so the report can be rebuilt alone.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+from matplotlib.figure import Figure
+
+from curation.report.funnel import FunnelRow
+
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+td:first-child,th:first-child,td.l{text-align:left}.fail{color:#c00;font-weight:bold}.pass{color:#070}
+h2{border-bottom:1px solid #ddd;padding-bottom:3px}"""
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
+    return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _column(paths: list[Path], name: str) -> np.ndarray:
+    values = []
+    for path in paths:
+        table = pq.read_table(path, columns=[name])
+        values += [v for v in table.column(name).to_pylist() if v is not None]
+    return np.asarray(values, dtype=float)
+
+
+def funnel_section(rows: list[FunnelRow]) -> str:
+    table = _table(["source", "stage", "step", "in", "out", "MB out", "dropped by rule", "balanced"], [
+        [html.escape(r.source), r.stage, html.escape(r.step), f"{r.docs_in:,}", f"{r.docs_out:,}",
+         f"{r.bytes_out / 1e6:.2f}" if r.bytes_out is not None else "-",
+         f'<span class="l">{html.escape(", ".join(f"{k}={v}" for k, v in sorted(r.dropped.items())))}</span>',
+         '<span class="pass">yes</span>' if r.balanced else '<span class="fail">no</span>'] for r in rows])
+    if not rows:
+        return "<p>No stage reported counters.</p>"
+    fig = Figure(figsize=(9, 0.32 * len(rows) + 1))
+    ax = fig.subplots()
+    labels = [f"{r.source} · {r.stage} · {r.step}" for r in rows]
+    ax.barh(range(len(rows)), [r.docs_out for r in rows], color="#4c78a8", label="out")
+    ax.barh(range(len(rows)), [r.docs_in - r.docs_out for r in rows], left=[r.docs_out for r in rows],
+            color="#e45756", alpha=0.6, label="dropped")
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("documents")
+    ax.legend(fontsize=8)
+    return _png(fig) + table
+
+
+def histogram_section(values: np.ndarray, title: str, xlabel: str, bins: Any = 20, log: bool = False) -> str:
+    if values.size == 0:
+        return f"<p>No data for {html.escape(title)}.</p>"
+    fig = Figure(figsize=(6, 3))
+    ax = fig.subplots()
+    ax.hist(values, bins=bins, color="#4c78a8", log=log)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("documents")
+    return _png(fig)
+
+
+def mixture_section(manifest: dict) -> str:
+    rows = manifest.get("mixture", [])
+    if not rows:
+        return "<p>No mixture table.</p>"
+    keys = [k for k in rows[0].keys()]
+    body = [[html.escape(str(r[k])) if not isinstance(r[k], float) else f"{r[k]:.4g}" for k in keys] for r in rows]
+    totals = manifest.get("totals", {})
+    note = ", ".join(f"{k}={v}" for k, v in sorted(totals.items()))
+    return _table(keys, body) + f"<p>Totals: {html.escape(note)}; seq_len={manifest.get('seq_len')}, " \
+                                f"packing={html.escape(str(manifest.get('packing')))}</p>"
+
+
+def validation_section(result: dict, report_link: str) -> str:
+    shards = result.get("shards", [])
+    if not shards:
+        return "<p>Validation did not run.</p>"
+    rows = []
+    for shard in shards:
+        verdict = shard.get("verdict", "?")
+        reasons = shard.get("reasons") or shard.get("failed_checks") or []
+        loss = shard.get("loss")
+        rows.append([html.escape(shard.get("file", "?")),
+                     f'<span class="{"pass" if verdict == "pass" else "fail"}">{verdict}</span>',
+                     f"{loss:.3f}" if isinstance(loss, (int, float)) else "-",
+                     f"{shard['z_score']:.2f}" if isinstance(shard.get("z_score"), (int, float)) else "-",
+                     f'<span class="l">{html.escape("; ".join(map(str, reasons)))}</span>'])
+    return _table(["shard", "verdict", "loss", "z-score", "reasons"], rows) + \
+        f'<p>Full validation report: <a href="{report_link}">{report_link}</a></p>'
+
+
+def write_run_report(path: str | Path, out: str | Path, funnel: list[FunnelRow], summary: list[dict],
+                     sources: list[str]) -> None:
+    out = Path(out)
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>curation run</title><style>{STYLE}</style>"
+             "</head><body><h1>curation run report</h1>"]
+    parts.append("<h2>Stages</h2>" + _table(["stage", "status", "seconds", "output"], [
+        [html.escape(s["stage"]), s["status"], f"{s.get('seconds', 0):.1f}", html.escape(str(s["output"]))]
+        for s in summary]))
+    parts.append("<h2>Funnel</h2>" + funnel_section(funnel))
+    quality_files = [p for s in sources for p in sorted((out / "quality" / s / "documents").glob("*.parquet"))]
+    parts.append("<h2>Quality scores (documents kept by selection)</h2>" + histogram_section(
+        _column(quality_files, "quality_score"), "quality_score of kept documents", "P(reference-like)",
+        bins=np.linspace(0, 1, 21)))
+    dedup_files = [p for s in sources for p in sorted((out / "dedup" / s / "documents").glob("*.parquet"))]
+    sizes = _column(dedup_files, "dedup_cluster_size")
+    parts.append("<h2>Near-duplicate clusters</h2>" + histogram_section(
+        sizes[sizes > 1] if sizes.size else sizes, "cluster size (clusters with duplicates)", "documents in cluster",
+        bins=np.arange(1.5, max(3, int(sizes.max()) if sizes.size else 3) + 1.5), log=False)
+        + f"<p>{int((sizes > 1).sum()) if sizes.size else 0} kept documents had near-duplicates removed.</p>")
+    manifest_path = out / "shards" / "manifest.json"
+    if manifest_path.exists():
+        parts.append("<h2>Mixture</h2>" + mixture_section(json.loads(manifest_path.read_text())))
+    validation_path = out / "validation" / "validation.json"
+    if validation_path.exists():
+        parts.append("<h2>Validation</h2>" + validation_section(json.loads(validation_path.read_text()),
+                                                                "validation/report.html"))
+    parts.append("</body></html>")
+    Path(path).write_text("\n".join(parts), encoding="utf-8")

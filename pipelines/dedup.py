@@ -1,0 +1,302 @@
+"""Near-duplicate removal with MinHash LSH, as one self-contained Beam transform.
+
+``docs | NearDedup(DedupConfig(...))`` returns a dict of PCollections:
+
+* ``"kept"``: the documents that survive, with ``dedup_cluster`` (id of the cluster's
+  kept document, its own id when it has no duplicate), ``dedup_cluster_size`` and
+  ``duplicate=False``;
+* ``"duplicates"``: the removed documents, same fields, ``duplicate=True``;
+* ``"pairs"``: duplicate edges ``{"id", "a", "b", "jaccard", "verified"}`` (empty unless
+  ``config.emit_pairs``);
+* ``"index_rows"``: band keys and shingle hashes of the kept documents (empty unless
+  ``write_index``), for :class:`pipelines.dedup_index.WriteIndex`.
+
+Data flow (every step keyed, no worker ever holds the corpus):
+
+1. documents in numpy batches -> signature -> ``bands`` 64-bit band keys (band index folded in);
+2. ``(band key, member)`` -> ``GroupByKey`` -> buckets with more than one member become edges:
+   all pairs when the bucket is small enough to verify, else a star from its lowest id;
+3. edges deduplicated per pair; with ``verify`` two joins by id attach the shingle hash sets
+   and keep pairs whose exact Jaccard reaches the threshold;
+4. connected components: one union-find ``CombineFn`` over the edges, combined per worker
+   first; it holds only documents that have a duplicate, so its memory grows with the number
+   of duplicate edges (~100 bytes per node), not the corpus (docs/dedup.md gives figures);
+5. cluster assignments joined back to the documents by id; the kept one is chosen by the rule
+   of :func:`filters.dedup_clusters.keep_rank`.
+
+With ``index`` (a directory written by an earlier run), the indexed documents join the
+buckets as members that are always kept and never emitted: new documents that match them
+are removed, which is the incremental mode.
+
+Counters (namespace ``dedup``): ``in``, ``out``, ``dropped:near_duplicate``,
+``dropped:duplicate_id``, ``no_shingles``, ``buckets_multi``, ``candidate_pairs``,
+``trusted_pairs``, ``verified_pairs``, ``rejected_pairs``, ``clusters``, ``index_matches``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from filters.dedup_clusters import Node, UnionFind
+from filters.dedup_config import DedupConfig
+from filters.minhash import MinHasher, band_keys, jaccard
+
+NS = "dedup"
+DUPLICATES_TAG = "duplicates"
+INDEX_TAG = "index_rows"
+
+
+def _counter(name: str):
+    return Metrics.counter(NS, name)
+
+
+class _SignBatch(beam.DoFn):
+    """A batch of documents -> one sketch per document: ``(id, quality, band keys, shingle hashes)``."""
+
+    def __init__(self, config: DedupConfig):
+        self.config = config
+
+    def setup(self):
+        cfg = self.config
+        self.bands, self.rows = cfg.band_rows()
+        self.hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.ngram, cfg.hashfunc, cfg.normalize)
+        self.empty = _counter("no_shingles")
+
+    def process(self, batch: list[dict[str, Any]]):
+        sets = [self.hasher.shingle_hashes(doc["text"]) for doc in batch]
+        keys = band_keys(self.hasher.signatures(sets), self.bands, self.rows)
+        for doc, hashes, row in zip(batch, sets, keys):
+            if len(hashes) == 0:  # empty text: an all-max signature would collide with every other one
+                self.empty.inc()
+                continue
+            yield doc["id"], doc.get("quality_score"), row.tolist(), hashes.tobytes()
+
+
+class _BucketEdges(beam.DoFn):
+    """A bucket's members -> candidate edges ``((a, b), (node_a, node_b, trusted))`` with ``a < b``."""
+
+    def __init__(self, verify: bool, verify_max_bucket: int):
+        self.verify, self.max_bucket = verify, verify_max_bucket
+        self.multi = _counter("buckets_multi")
+
+    def process(self, bucket):
+        _, members = bucket
+        nodes = sorted({m[0]: m for m in members}.values())  # one entry per id, id order
+        if len(nodes) < 2 or all(n[2] for n in nodes):
+            return
+        self.multi.inc()
+        if self.verify and len(nodes) <= self.max_bucket:
+            for i, a in enumerate(nodes):
+                for b in nodes[i + 1:]:
+                    if not (a[2] and b[2]):
+                        yield (a[0], b[0]), (a, b, False)
+        else:  # too big to verify pairwise (or no verification): a star keeps it connected
+            hub = nodes[0]
+            for b in nodes[1:]:
+                if not (hub[2] and b[2]):
+                    yield (hub[0], b[0]), (hub, b, True)
+
+
+def _merge_edge(values) -> tuple:
+    """Copies of one edge from several buckets: same nodes; trusted if any bucket trusted it."""
+    values = list(values)
+    a, b, _ = values[0]
+    return a, b, any(v[2] for v in values)
+
+
+class _AttachFirst(beam.DoFn):
+    """Join 1 of verification: edges keyed by their first id get that document's shingles."""
+
+    def process(self, joined):
+        _, groups = joined
+        shingles = sorted(groups["sh"])
+        if not shingles:
+            return
+        for edge in groups["edge"]:
+            yield edge[1][0], (edge, shingles[0])
+
+
+class _VerifyPair(beam.DoFn):
+    """Join 2 of verification: exact Jaccard of both shingle sets against the threshold."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.verified = _counter("verified_pairs")
+        self.rejected = _counter("rejected_pairs")
+
+    def process(self, joined):
+        _, groups = joined
+        shingles = sorted(groups["sh"])
+        if not shingles:
+            return
+        b_set = np.frombuffer(shingles[0], dtype=np.uint32)
+        for (a, b, _), a_bytes in groups["edge"]:
+            score = jaccard(np.frombuffer(a_bytes, dtype=np.uint32), b_set)
+            if score >= self.threshold:
+                self.verified.inc()
+                yield a, b, round(score, 6)
+            else:
+                self.rejected.inc()
+
+
+class _ClusterFn(beam.CombineFn):
+    """Union-find over all duplicate edges (see module doc for the memory bound)."""
+
+    def __init__(self, rule: str):
+        self.rule = rule
+
+    def create_accumulator(self):
+        return UnionFind()
+
+    def add_input(self, uf, edge):
+        uf.union(Node(*edge[0]), Node(*edge[1]))
+        return uf
+
+    def merge_accumulators(self, accumulators):
+        accumulators = iter(accumulators)
+        first = next(accumulators)
+        for other in accumulators:
+            first.merge(other)
+        return first
+
+    def extract_output(self, uf):
+        return [tuple(a) for a in uf.assignments(self.rule)]
+
+
+class _Annotate(beam.DoFn):
+    """Join documents with their cluster assignment; route kept ones and duplicates."""
+
+    def __init__(self, write_index: bool):
+        self.write_index = write_index
+        self.counters = {name: _counter(name) for name in
+                         ("in", "out", "dropped:near_duplicate", "dropped:duplicate_id", "clusters",
+                          "index_matches")}
+
+    def process(self, joined):
+        doc_id, groups = joined
+        docs = groups["doc"]
+        if docs:  # no documents: an indexed one, already published by an earlier run
+            yield from self._annotate(doc_id, docs, groups)
+
+    def _annotate(self, doc_id, docs, groups):
+        if len(docs) > 1:
+            docs = sorted(docs, key=lambda d: json.dumps(d, sort_keys=True, default=str))
+        self.counters["in"].inc(len(docs))
+        assignment = groups["cluster"][0] if groups["cluster"] else None
+        first = dict(docs[0])
+        if assignment is None:
+            first.update(dedup_cluster=doc_id, dedup_cluster_size=1, duplicate=False)
+        else:
+            _, cluster, size, duplicate, _ = assignment
+            first.update(dedup_cluster=cluster, dedup_cluster_size=size, duplicate=duplicate)
+            if not duplicate:
+                self.counters["clusters"].inc()
+            elif assignment[4]:  # the kept document is an indexed one
+                self.counters["index_matches"].inc()
+        if first["duplicate"]:
+            self.counters["dropped:near_duplicate"].inc()
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, first)
+        else:
+            self.counters["out"].inc()
+            yield first
+            if self.write_index and groups["sketch"]:
+                _, quality, keys, shingles = min(groups["sketch"], key=lambda s: s[3])
+                yield beam.pvalue.TaggedOutput(INDEX_TAG, {
+                    "id": doc_id, "quality_score": quality, "band_keys": keys, "shingles": shingles})
+        for extra in docs[1:]:  # the same id twice: a byte-level copy of the same record
+            self.counters["dropped:duplicate_id"].inc()
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, dict(
+                extra, dedup_cluster=first["dedup_cluster"], dedup_cluster_size=first["dedup_cluster_size"],
+                duplicate=True))
+
+
+class NearDedup(beam.PTransform):
+    """MinHash LSH near-duplicate removal of a PCollection of documents (module doc for outputs).
+
+    ``config``: a :class:`DedupConfig` (defaults when ``None``). ``index``: directory of
+    an earlier run's index to deduplicate against (incremental mode), or ``None``.
+    ``write_index``: also produce ``"index_rows"`` for the kept documents.
+    """
+
+    def __init__(self, config: DedupConfig | None = None, index: str | None = None, write_index: bool = False):
+        super().__init__()
+        self.config = config or DedupConfig()
+        self.index = index
+        self.write_index = write_index
+
+    def expand(self, docs):
+        cfg = self.config
+        sketches = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=cfg.batch_size, max_batch_size=cfg.batch_size)
+            | "Sign" >> beam.ParDo(_SignBatch(cfg))
+        )
+        members = sketches | "BandMembers" >> beam.FlatMap(
+            lambda s: ((key, (s[0], s[1], False)) for key in s[2]))
+        shingles = sketches | "ShinglesById" >> beam.Map(lambda s: (s[0], s[3]))
+        if self.index:
+            from pipelines.dedup_index import ReadIndex
+
+            indexed = docs.pipeline | "ReadIndex" >> ReadIndex(self.index, cfg)
+            members = (members, indexed | "IndexMembers" >> beam.FlatMap(
+                lambda r: ((key, (r["id"], r["quality_score"], True)) for key in r["band_keys"]))
+            ) | "AllMembers" >> beam.Flatten()
+            shingles = (shingles, indexed | "IndexShingles" >> beam.Map(lambda r: (r["id"], r["shingles"]))
+                        ) | "AllShingles" >> beam.Flatten()
+
+        edges = (
+            members
+            | "Buckets" >> beam.GroupByKey()
+            | "BucketEdges" >> beam.ParDo(_BucketEdges(cfg.verify, cfg.verify_max_bucket))
+            | "DistinctEdges" >> beam.CombinePerKey(_merge_edge)
+            | "CountCandidates" >> beam.Map(_count_candidate)
+        )
+        trusted = edges | "Trusted" >> beam.Filter(lambda e: e[1][2]) | "TrustedEdge" >> beam.Map(
+            lambda e: (e[1][0], e[1][1], None))
+        if cfg.verify:
+            checked = (
+                {"sh": shingles, "edge": edges | "Unverified" >> beam.Filter(lambda e: not e[1][2])
+                 | "ByFirst" >> beam.Map(lambda e: (e[0][0], e[1]))}
+                | "JoinFirst" >> beam.CoGroupByKey()
+                | "AttachFirst" >> beam.ParDo(_AttachFirst())
+            )
+            verified = (
+                {"sh": shingles, "edge": checked}
+                | "JoinSecond" >> beam.CoGroupByKey()
+                | "Verify" >> beam.ParDo(_VerifyPair(cfg.threshold))
+            )
+            final_edges = (trusted, verified) | "AllEdges" >> beam.Flatten()
+        else:
+            final_edges = trusted
+
+        assignments = (
+            final_edges
+            | "Clusters" >> beam.CombineGlobally(_ClusterFn(cfg.keep))
+            | "Assignments" >> beam.FlatMap(lambda rows: ((r[0], r) for r in rows))
+        )
+        groups = {"doc": docs | "DocById" >> beam.Map(lambda d: (d["id"], d)), "cluster": assignments}
+        if self.write_index:
+            groups["sketch"] = sketches | "SketchById" >> beam.Map(lambda s: (s[0], s))
+        annotated = (
+            groups
+            | "JoinClusters" >> beam.CoGroupByKey()
+            | "Annotate" >> beam.ParDo(_Annotate(self.write_index)).with_outputs(
+                DUPLICATES_TAG, INDEX_TAG, main="kept")
+        )
+        if cfg.emit_pairs:
+            pairs = final_edges | "PairRecords" >> beam.Map(lambda e: {
+                "id": f"{e[0][0]}|{e[1][0]}", "a": e[0][0], "b": e[1][0], "jaccard": e[2],
+                "verified": e[2] is not None})
+        else:
+            pairs = docs.pipeline | "NoPairs" >> beam.Create([])
+        return {"kept": annotated.kept, "duplicates": annotated[DUPLICATES_TAG], "pairs": pairs,
+                "index_rows": annotated[INDEX_TAG]}
+
+
+def _count_candidate(edge):
+    _counter("trusted_pairs" if edge[1][2] else "candidate_pairs").inc()
+    return edge

@@ -1,0 +1,88 @@
+"""``ScoreAndSelect``: the quality classifier in Beam (score every document, then select).
+
+1. ``quality_score`` step (``filters.quality.QualityScorer``): the fastText model is
+   loaded once per worker; writes ``quality_score``; counters ``scored`` and one
+   ``band:<lo>-<hi>`` per 0.1 band (the score distribution in stats.json).
+2. ``quality_select`` step (``filters.quality.QualitySelector``) by ``config.mode``:
+   ``pareto`` (GPT-3, draw seeded from the document id), ``threshold``, or
+   ``top_fraction``: the cutoff is an approximate quantile of all scores
+   (``ApproximateQuantiles``) given to the selection as a side input. Counters
+   ``kept:<mode>``, ``dropped:<mode>``, ``kept_band:<band>``.
+
+``run_score`` is the ``curation quality score`` job: document files -> scored,
+selected documents (``documents/``), ``errors/`` and ``stats.json``.
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.transforms.stats import ApproximateQuantiles
+
+from curation.config import config_hash
+from curation.io.paths import join
+from curation.quality.config import QualityConfig
+from filters.quality import QualityModel, QualityScorer, QualitySelector
+from pipelines import read
+from pipelines.metrics import run_and_report
+from pipelines.options import make_options, runner_name
+from pipelines.steps import ApplyStep, ApplySteps
+from pipelines.write import WriteDocuments, WriteRecords
+
+
+class _SelectWithCutoff(ApplyStep):
+    """``ApplyStep`` for the selector, with the top-fraction cutoff arriving as a side input."""
+
+    def process(self, doc, cutoff=None):
+        self.step.cutoff = cutoff
+        yield from super().process(doc)
+
+
+def pick_cutoff(quantiles: list[float], fraction: float) -> float:
+    """The score at rank ``1 - fraction`` from ``len(quantiles)`` evenly spaced quantiles (min..max)."""
+    if not quantiles:
+        return 1.0  # no documents: nothing to keep
+    resolution = len(quantiles) - 1
+    return float(quantiles[min(resolution, int((1.0 - fraction) * resolution + 1e-9))])
+
+
+class ScoreAndSelect(beam.PTransform):
+    """Score documents with ``config.model`` and keep those ``config.mode`` selects."""
+
+    def __init__(self, config: QualityConfig):
+        super().__init__()
+        QualityModel(config.model)  # a missing or corrupt model fails now, not inside a worker
+        self.config = config
+
+    def expand(self, docs):
+        config = self.config
+        scored = docs | "QualityScore" >> ApplySteps([QualityScorer(config.model)])
+        selector = QualitySelector(config.mode, config.alpha, config.threshold, config.seed)
+        if config.mode != "top_fraction":
+            return scored | "QualitySelect" >> ApplySteps([selector])
+        fraction = config.fraction
+        cutoff = (scored
+                  | "Scores" >> beam.Map(lambda d: d["quality_score"])
+                  | "Quantiles" >> ApproximateQuantiles.Globally(config.quantile_resolution + 1)
+                  | "Cutoff" >> beam.Map(pick_cutoff, fraction))
+        return (scored | "QualitySelect" >> beam.ParDo(
+            _SelectWithCutoff(selector), cutoff=beam.pvalue.AsSingleton(cutoff)).with_outputs("dropped", main="kept")
+                ).kept
+
+
+def run_score(config: QualityConfig, inputs: list[str], output_dir: str, fmt: str = "parquet",
+              beam_args: list[str] | None = None, docs_per_shard: int = 50_000,
+              echo: bool = True) -> dict[str, dict[str, int]]:
+    """Read document files, score and select, write ``documents/``, ``errors/``, ``stats.json``."""
+    reader = read.ReadDocuments(inputs)  # expands the globs now: no input is an error here
+    select = ScoreAndSelect(config)
+    options = make_options(beam_args)
+    if echo:
+        print(f"curation quality score: {len(reader.files)} file(s), mode {config.mode} -> {output_dir} "
+              f"on {runner_name(options)}", flush=True)
+    pipeline = beam.Pipeline(options=options)
+    loaded = pipeline | "Read" >> reader
+    kept = loaded.docs | "Quality" >> select
+    kept | "WriteDocs" >> WriteDocuments(join(output_dir, "documents"), fmt, records_per_shard=docs_per_shard)
+    loaded[read.ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key")
+    return run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo,
+                          extra={"config_hash": config_hash(config), "config": config.model_dump(mode="json"),
+                                 "inputs": reader.files})

@@ -1,0 +1,305 @@
+"""``curation run``: every stage in order, each its own Beam pipeline, resumable.
+
+The plan is a list of :class:`Stage` s. A stage's *fingerprint* covers its config,
+the sizes of its input files and the fingerprints of the stages it reads, so a
+change anywhere upstream re-runs everything downstream of it. When a stage ends it
+writes ``_STAGE.json`` (fingerprint, seconds) into its output directory; a later run
+skips a stage whose marker matches, so an interrupted run resumes where it stopped.
+
+Output layout (``OUT``)::
+
+    extract/<source>/   filter/<source>/   quality/<source>/   dedup/<source>/   document stages
+    quality-model/      tokenizer/         shards/             validation/
+    funnel.txt  run.json  report.html
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import apache_beam as beam
+
+from curation.io.paths import expand, join
+from pipelines.metrics import run_and_report
+from pipelines.options import make_options
+from pipelines.read import ERRORS_TAG, ReadDocuments
+from pipelines.run_config import RunConfig
+from pipelines.write import WriteDocuments, WriteRecords
+
+MARKER = "_STAGE.json"
+
+
+@dataclass
+class Stage:
+    name: str  # e.g. "filter:web"
+    output: str
+    fingerprint: dict[str, Any]
+    execute: Callable[[], None]
+    inputs: list[str] = field(default_factory=list)
+    source: str | None = None
+
+    @property
+    def digest(self) -> str:
+        payload = json.dumps(self.fingerprint, sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    @property
+    def kind(self) -> str:
+        return self.name.split(":", 1)[0]
+
+    def is_current(self) -> bool:
+        marker = os.path.join(self.output, MARKER)
+        if not os.path.exists(marker):
+            return False
+        with open(marker) as fh:
+            return json.load(fh).get("fingerprint") == self.digest
+
+
+def input_fingerprint(patterns: list[str]) -> list[tuple[str, int]]:
+    """(name, size) of every input file: a changed or added file changes the stage's hash."""
+    out = []
+    for path in expand(patterns):
+        size = os.path.getsize(path) if "://" not in path else -1
+        out.append((os.path.basename(path), size))
+    return out
+
+
+def run_document_stage(inputs: list[str], output_dir: str, transform: Callable[[Any], Any],
+                       beam_args: list[str], echo: bool) -> dict:
+    """Read documents -> ``transform`` -> write documents, errors and stats.json."""
+    pipeline = beam.Pipeline(options=make_options(beam_args))
+    loaded = pipeline | "Read" >> ReadDocuments(inputs)
+    result = transform(loaded.docs)
+    kept = result["kept"] if isinstance(result, dict) else result
+    kept | "Write" >> WriteDocuments(join(output_dir, "documents"))
+    (loaded[ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key"))
+    return run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo)
+
+
+class Planner:
+    """Turns a RunConfig into the ordered list of stages."""
+
+    def __init__(self, config: RunConfig, output: str, beam_args: list[str], echo: bool = True):
+        self.config = config
+        self.out = output
+        self.beam_args = list(config.beam_args) + list(beam_args)
+        self.echo = echo
+        self.stages: list[Stage] = []
+        self.final: dict[str, tuple[list[str], Stage | None]] = {}  # source -> (document paths, last stage)
+
+    def add(self, stage: Stage) -> Stage:
+        self.stages.append(stage)
+        return stage
+
+    def dump(self, model) -> dict:
+        return model.model_dump(mode="json")
+
+    def plan(self) -> list[Stage]:
+        cfg = self.config
+        extracted: dict[str, Stage] = {}
+        for source in cfg.sources:
+            if source.kind == "crawl":
+                extracted[source.name] = self.add(self._extract_stage(source))
+        model_stage = self._quality_model_stage(extracted) if cfg.quality.enabled else None
+        for source in cfg.sources:
+            paths, last = self._source_inputs(source, extracted.get(source.name))
+            if source.curated and cfg.filters.enabled:
+                last = self.add(self._filter_stage(source.name, paths, last))
+                paths = [last.output]
+            if source.curated and model_stage is not None:
+                last = self.add(self._quality_stage(source.name, paths, last, model_stage))
+                paths = [last.output]
+            if source.dedup and cfg.dedup.enabled:
+                last = self.add(self._dedup_stage(source.name, paths, last))
+                paths = [last.output]
+            self.final[source.name] = (paths, last)
+        tokenizer = self._tokenizer_stage()
+        shards = self.add(self._shards_stage(tokenizer))
+        if cfg.validate_.enabled:
+            self.add(self._validate_stage(shards))
+        return self.stages
+
+    # -- document stages ---------------------------------------------------------------
+
+    def _source_inputs(self, source, extract_stage: Stage | None) -> tuple[list[str], Stage | None]:
+        if extract_stage is not None:
+            return [extract_stage.output], extract_stage
+        return list(source.inputs), None
+
+    def _extract_stage(self, source) -> Stage:
+        from pipelines.docs import DocsConfig, run as run_docs
+
+        docs_config = DocsConfig(inputs=source.inputs, crawl=source.crawl,
+                                 ingest=self.config.ingest.model_copy(update={"source": source.name}))
+        output = join(self.out, "extract", source.name)
+        fingerprint = {"stage": "extract", "config": self.dump(docs_config),
+                       "inputs": input_fingerprint(source.inputs) if source.inputs else []}
+        return Stage(f"extract:{source.name}", output, fingerprint,
+                     lambda: run_docs(docs_config, output, self.beam_args, echo=self.echo),
+                     inputs=source.inputs or [f"{source.crawl.crawl_id} files {source.crawl.files}"],
+                     source=source.name)
+
+    def _upstream(self, paths: list[str], last: Stage | None) -> dict:
+        return {"upstream": last.digest} if last else {"inputs": input_fingerprint(paths)}
+
+    def _filter_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
+        from pipelines.filtering import FilterDocuments
+
+        config = self.config.filters
+        output = join(self.out, "filter", name)
+        return Stage(f"filter:{name}", output,
+                     {"stage": "filter", "config": self.dump(config), **self._upstream(paths, last)},
+                     lambda: run_document_stage(paths, output, lambda docs: docs | FilterDocuments(config),
+                                                self.beam_args, self.echo),
+                     inputs=paths, source=name)
+
+    def _quality_model_stage(self, extracted: dict[str, Stage]) -> Stage | None:
+        quality = self.config.quality
+        if quality.model:
+            return None
+        from curation.quality.train import train
+
+        output = join(self.out, "quality-model")
+        negatives = [s.output for s in extracted.values()]
+        if not negatives:
+            raise ValueError("quality: training needs raw pages from at least one crawl source (or give model:)")
+        model_path = join(output, "quality.bin")
+        stage = Stage("quality-model", output,
+                      {"stage": "quality-model", "config": self.dump(quality.train),
+                       "positive": input_fingerprint(quality.positive),
+                       "negative": [s.digest for s in extracted.values()]},
+                      lambda: _print_card(train(quality.positive, negatives, model_path, quality.train), self.echo),
+                      inputs=list(quality.positive) + negatives)
+        stage.model_path = model_path  # type: ignore[attr-defined]
+        return self.add(stage)
+
+    def _quality_stage(self, name: str, paths: list[str], last: Stage | None, model_stage: Stage | None) -> Stage:
+        from curation.quality.config import QualityConfig
+        from pipelines.quality import ScoreAndSelect
+
+        quality = self.config.quality
+        model_path = quality.model or model_stage.model_path  # type: ignore[union-attr]
+        config = QualityConfig(model=model_path, mode=quality.mode, alpha=quality.alpha,
+                               threshold=quality.threshold, fraction=quality.fraction, seed=quality.seed)
+        output = join(self.out, "quality", name)
+        fingerprint = {"stage": "quality", "config": self.dump(config), **self._upstream(paths, last),
+                       "model": model_stage.digest if model_stage else input_fingerprint([model_path])}
+        return Stage(f"quality:{name}", output, fingerprint,
+                     lambda: run_document_stage(paths, output, lambda docs: docs | ScoreAndSelect(config),
+                                                self.beam_args, self.echo),
+                     inputs=paths, source=name)
+
+    def _dedup_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
+        from filters.dedup_config import DedupConfig
+        from pipelines.dedup import NearDedup
+
+        config = DedupConfig(**self.config.dedup.model_dump(exclude={"enabled"}))
+        output = join(self.out, "dedup", name)
+        return Stage(f"dedup:{name}", output,
+                     {"stage": "dedup", "config": self.dump(config), **self._upstream(paths, last)},
+                     lambda: run_document_stage(paths, output, lambda docs: docs | NearDedup(config),
+                                                self.beam_args, self.echo),
+                     inputs=paths, source=name)
+
+    # -- tokenizer, shards, validation -------------------------------------------------
+
+    def _tokenizer_stage(self) -> tuple[str, dict]:
+        spec = self.config.tokenizer
+        if spec.path:
+            return spec.path, {"path": spec.path, "files": input_fingerprint([spec.path])}
+        from tokenizer.train import train_tokenizer
+
+        output = join(self.out, "tokenizer")
+        paths = [p for source_paths, _ in self.final.values() for p in source_paths]
+        upstream = {name: (last.digest if last else input_fingerprint(p)) for name, (p, last) in self.final.items()}
+        config = spec.train
+        stage = self.add(Stage("tokenizer", output,
+                               {"stage": "tokenizer", "config": self.dump(config), "upstream": upstream},
+                               lambda: train_tokenizer(expand(paths), output, config, echo=self.echo),
+                               inputs=paths))
+        return output, {"upstream": stage.digest}
+
+    def _shards_stage(self, tokenizer: tuple[str, dict]) -> Stage:
+        from curation.shards.mixture import MixtureConfig, MixtureSource
+        from pipelines.shards import run_shards
+
+        tokenizer_dir, tokenizer_fingerprint = tokenizer
+        spec = self.config.shards
+        weights = {s.name: s.weight for s in self.config.sources}
+        mixture = MixtureConfig(
+            sources=[MixtureSource(name=name, paths=paths, weight=weights[name])
+                     for name, (paths, _) in self.final.items()],
+            total_tokens=spec.total_tokens, seq_len=spec.seq_len, seed=spec.seed, packing=spec.packing,
+            rows_per_shard=spec.rows_per_shard)
+        output = join(self.out, "shards")
+        upstream = {name: (last.digest if last else input_fingerprint(p)) for name, (p, last) in self.final.items()}
+        return Stage("shards", output,
+                     {"stage": "shards", "config": self.dump(mixture), "tokenizer": tokenizer_fingerprint,
+                      "upstream": upstream},
+                     lambda: run_shards(mixture, tokenizer_dir, output, self.beam_args, echo=self.echo),
+                     inputs=[p for paths, _ in self.final.values() for p in paths] + [tokenizer_dir])
+
+    def _validate_stage(self, shards: Stage) -> Stage:
+        from curation.validate.config import ValidateConfig
+
+        spec = self.config.validate_
+        config = ValidateConfig(**spec.model_dump(exclude={"enabled", "fail_on_error"}))
+        output = join(self.out, "validation")
+        return Stage("validate", output,
+                     {"stage": "validate", "config": self.dump(config), "upstream": shards.digest},
+                     lambda: _validate(shards.output, output, config, self.echo), inputs=[shards.output])
+
+
+def _print_card(card: dict, echo: bool) -> None:
+    if echo:
+        metrics = card.get("heldout_metrics", {})
+        print("quality classifier held-out: " + ", ".join(f"{k}={v:.3f}" for k, v in sorted(metrics.items())
+                                                         if isinstance(v, (int, float))), flush=True)
+
+
+def _validate(shards_dir: str, output: str, config, echo: bool) -> None:
+    from curation.validate.report import write_report
+    from curation.validate.run import validate_shards
+
+    result = validate_shards(shards_dir, config)
+    write_report(result, output)
+    if echo:
+        failed = [s["file"] for s in result.get("shards", []) if s.get("verdict") == "fail"]
+        print(f"validation: {len(result.get('shards', []))} shard(s), {len(failed)} failed {failed or ''}", flush=True)
+
+
+def execute(stages: list[Stage], stop_after: str | None = None, echo: bool = True) -> list[dict]:
+    """Run the stages in order, skipping current ones; returns one summary dict per stage."""
+    summary = []
+    for index, stage in enumerate(stages, 1):
+        label = f"[{index}/{len(stages)}] {stage.name}"
+        if stage.is_current():
+            if echo:
+                print(f"{label}: up to date ({stage.output}), skipped", flush=True)
+            summary.append({"stage": stage.name, "status": "skipped", "output": stage.output})
+            continue
+        if echo:
+            print(f"{label}: running -> {stage.output}", flush=True)
+        if os.path.isdir(stage.output):
+            shutil.rmtree(stage.output)  # a half-written output from an interrupted run
+        os.makedirs(stage.output, exist_ok=True)
+        started = time.perf_counter()
+        stage.execute()
+        seconds = time.perf_counter() - started
+        with open(os.path.join(stage.output, MARKER), "w") as fh:
+            json.dump({"stage": stage.name, "fingerprint": stage.digest, "seconds": round(seconds, 3)}, fh,
+                      indent=2, sort_keys=True)
+        if echo:
+            print(f"{label}: done in {seconds:.1f} s", flush=True)
+        summary.append({"stage": stage.name, "status": "ran", "seconds": round(seconds, 3), "output": stage.output})
+        if stop_after and stage.name == stop_after:
+            if echo:
+                print(f"stopping after {stage.name} as asked (--stop-after)", file=sys.stderr, flush=True)
+            break
+    return summary

@@ -1,0 +1,82 @@
+"""Plan, run and report a ``curation run`` (the CLI's entry point into ``pipelines.run``)."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from curation.report.funnel import FunnelRow, format_funnel, ingest_row, load_counters, stage_rows
+from pipelines.options import make_options, runner_name
+from pipelines.run import Planner, Stage, execute
+from pipelines.run_config import RunConfig
+
+
+def describe(stages: list[Stage], runner: str, output: str) -> str:
+    lines = [f"plan: {len(stages)} stage(s), runner {runner}, output {output}"]
+    for index, stage in enumerate(stages, 1):
+        status = "up to date" if stage.is_current() else "to run"
+        inputs = ", ".join(stage.inputs[:3]) + (f" (+{len(stage.inputs) - 3} more)" if len(stage.inputs) > 3 else "")
+        lines.append(f"  {index:>2}. {stage.name:<22} {status:<11} {inputs} -> {stage.output}")
+    return "\n".join(lines)
+
+
+def build_funnel(stages: list[Stage]) -> list[FunnelRow]:
+    rows: list[FunnelRow] = []
+    for stage in stages:
+        if stage.source is None:
+            continue
+        counters = load_counters(stage.output)
+        if stage.kind == "extract":
+            first = ingest_row(stage.source, counters)
+            if first:
+                rows.append(first)
+            counters = {k: v for k, v in counters.items() if k == "extract"}
+        rows += stage_rows(stage.source, stage.kind, counters)
+    return rows
+
+
+def run_job(config: RunConfig, output: str, beam_args: list[str], dry_run: bool = False,
+            stop_after: str | None = None, echo: bool = True) -> int:
+    planner = Planner(config, output, beam_args, echo=echo)
+    stages = planner.plan()
+    runner = runner_name(make_options(planner.beam_args))
+    if stop_after and stop_after not in {s.name for s in stages}:
+        raise ValueError(f"--stop-after {stop_after!r} is not a stage; stages: {[s.name for s in stages]}")
+    if echo or dry_run:
+        print(describe(stages, runner, output), flush=True)
+    if dry_run:
+        return 0
+    started = time.perf_counter()
+    summary = execute(stages, stop_after=stop_after, echo=echo)
+    funnel = build_funnel(stages)
+    table = format_funnel(funnel)
+    os.makedirs(output, exist_ok=True)
+    with open(os.path.join(output, "funnel.txt"), "w") as fh:
+        fh.write(table + "\n")
+    validation = _validation(output)
+    run_info = {"runner": runner, "seconds": round(time.perf_counter() - started, 3), "stages": summary,
+                "funnel": [r.__dict__ | {"balanced": r.balanced} for r in funnel], "validation": validation}
+    with open(os.path.join(output, "run.json"), "w") as fh:
+        json.dump(run_info, fh, indent=2, sort_keys=True)
+    from curation.report.run_report import write_run_report
+
+    write_run_report(os.path.join(output, "report.html"), output, funnel, summary,
+                     [s.name for s in config.sources])
+    if echo:
+        print("\nfunnel (documents after every stage and rule)\n" + table)
+        print(f"\nreport: {os.path.join(output, 'report.html')}")
+    failed = validation.get("failed", [])
+    if failed and config.validate_.fail_on_error and len(summary) == len(stages):
+        print(f"validation failed for {len(failed)} shard(s): {failed}")
+        return 1
+    return 0
+
+
+def _validation(output: str) -> dict:
+    path = os.path.join(output, "validation", "validation.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as fh:
+        result = json.load(fh)
+    shards = result.get("shards", [])
+    return {"shards": len(shards), "failed": [s.get("file") for s in shards if s.get("verdict") == "fail"]}
