@@ -54,7 +54,7 @@ def signature_rates(texts: list[str], ds_texts: list[str], num_perm: int, repeat
     from filters.minhash import MinHasher, word_shingles
 
     rows = []
-    for hashfunc in ("sha1", "xxh32"):
+    for hashfunc in ("sha1", "xxh32", "word_xxh32"):
         hasher = MinHasher(num_perm, 1, hashfunc=hashfunc)
         t = median_time(lambda: hasher.signature_of_texts(texts), repeats)
         rows.append((f"ours numpy batch ({hashfunc})", len(texts) / t))

@@ -60,16 +60,17 @@ def split_line(line: str) -> list[str]:
     for match in _CJK_BOUNDARY.finditer(line):
         if match.end() < len(line):
             cuts.append(match.end())
-    sentences, start = [], 0
-    for cut in sorted(set(cuts)):
-        piece = line[start:cut].strip()
-        if piece:
-            sentences.append(piece)
+    bounds: list[list[int]] = []
+    start = 0
+    for cut in sorted(set(cuts)) + [len(line)]:
+        piece = line[start:cut]
+        if piece.strip():
+            if bounds and not any(c.isalnum() for c in piece):
+                bounds[-1][1] = cut  # a stray closing quote or bracket belongs to the sentence before
+            else:
+                bounds.append([start, cut])
         start = cut
-    tail = line[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
+    return [line[a:b].strip() for a, b in bounds]
 
 
 def split_sentences(text: str) -> list[list[str]]:

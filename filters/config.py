@@ -148,6 +148,13 @@ def steps_before_dedup(config: FiltersConfig) -> list[DocumentStep]:
 def steps_after_dedup(config: FiltersConfig) -> list[DocumentStep]:
     """C4 order: language id after cleaning and dedup (cleaning can change the main language), then bad words."""
     steps: list[DocumentStep] = []
+    if config.c4_span_dedup.enabled:
+        # Removing a page's duplicate sentences can leave a line that no longer ends in an end
+        # mark (its last sentence went): the C4 rules run again on what span dedup left.
+        recheck = c4_filter(config.c4_lines, config.c4_pages)
+        if recheck is not None:
+            recheck.name = "c4_recheck"
+            steps.append(recheck)
     if config.langid.enabled:
         steps.append(LanguageFilter(**config.langid.model_dump(exclude={"enabled"})))
     if config.badwords.enabled:

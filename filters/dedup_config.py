@@ -22,8 +22,9 @@ class DedupConfig(StageConfig):
     rows: int | None = Field(8, ge=1, description="signature values per band (null: chosen for the threshold)")
     ngram: int = Field(5, ge=1, description="words per shingle")
     seed: int = Field(1, ge=0, description="permutation seed (datasketch's MinHash seed)")
-    hashfunc: Literal["sha1", "xxh32"] = Field(
-        "sha1", description="shingle hash: sha1 = datasketch's default, xxh32 = ~3x faster")
+    hashfunc: Literal["sha1", "xxh32", "word_xxh32"] = Field(
+        "sha1", description="shingle hash (filters.minhash.HASHFUNCS): sha1 = datasketch's default; "
+                            "word_xxh32 = fastest")
     normalize: bool = Field(True, description="NFKC + lower case + digits->0 + words only, before shingling")
     verify: bool = Field(True, description="check candidate pairs by exact Jaccard of the shingle sets")
     verify_max_bucket: int = Field(

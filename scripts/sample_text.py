@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 
+STRAIGHT_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
 NON_ENGLISH = {
     "de": [
         "Die Stadt liegt am Ufer eines breiten Flusses, und im Sommer sitzen die Menschen bis spät am Abend draußen.",
@@ -99,6 +101,8 @@ def gutenberg_chapters(path: str) -> list[list[str]]:
         for match in re.finditer(r"<p[^>]*>(.*?)</p>", part, flags=re.S | re.I):
             text = html.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))
             text = re.sub(r"\s+", " ", text).strip()
+            # Most web text uses straight quotes; C4's end-mark rule only knows '"'.
+            text = text.translate(STRAIGHT_QUOTES)
             if len(text.split()) >= 8:
                 paragraphs.append(text)
         if len(paragraphs) >= 3:

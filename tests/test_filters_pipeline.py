@@ -49,7 +49,8 @@ def test_every_c4_rule_reports_and_funnels_balance(c4_run):
     # chained: each stage's input is the previous stage's output
     assert stats["c4"]["in"] == stats["url_dedup"]["out"]
     assert stats["c4_span_dedup"]["in"] == stats["c4"]["out"]
-    assert stats["langid"]["in"] == stats["c4_span_dedup"]["out"]
+    assert stats["c4_recheck"]["in"] == stats["c4_span_dedup"]["out"]
+    assert stats["langid"]["in"] == stats["c4_recheck"]["out"]
     assert len(docs) == stats["badwords"]["out"] > 0
 
 
@@ -69,7 +70,8 @@ def test_surviving_text_obeys_the_rules(c4_run):
             assert digest not in seen_spans  # no three-sentence span twice in the whole output
             seen_spans.add(digest)
     # the book's prose survives, stripped of site chrome
-    assert any("came into a short street of houses" in d["text"] for d in docs)
+    prose = [d for d in docs if d["url"].startswith("https://www.") and len(d["text"]) > 500]
+    assert len(prose) >= 50 and any("Hammersmith" in d["text"] for d in prose)
     assert not any("Accept all cookies" in d["text"] for d in docs)
 
 

@@ -38,7 +38,7 @@ def datasketch_signature(text: str, num_perm: int, seed: int, hashfunc: str, per
     return mh.hashvalues
 
 
-@pytest.mark.parametrize("hashfunc", ["sha1", "xxh32"])
+@pytest.mark.parametrize("hashfunc", ["sha1", "xxh32", "word_xxh32"])
 @pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 42), (256, 7)])
 def test_signatures_equal_datasketch(prose, hashfunc, num_perm, seed):
     ours = MinHasher(num_perm, seed, hashfunc=hashfunc).signature_of_texts(prose)
@@ -50,7 +50,7 @@ def test_signatures_equal_datasketch(prose, hashfunc, num_perm, seed):
 
 
 def test_signatures_do_not_depend_on_batching(prose):
-    hasher = MinHasher(128, 1, hashfunc="xxh32", chunk_elems=128 * 50)  # forces many small chunks
+    hasher = MinHasher(128, 1, hashfunc="word_xxh32", chunk_elems=128 * 50)  # forces many small chunks
     sets = [hasher.shingle_hashes(t) for t in prose]
     together = hasher.signatures(sets)
     alone = np.vstack([hasher.signatures([s]) for s in sets])

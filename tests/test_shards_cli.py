@@ -126,7 +126,7 @@ def test_reader_splits_over_workers_and_ranks_and_resumes(shards):
         dataset = ShardDataset(str(shards), rank=rank, world_size=2)
         loader = DataLoader(dataset, batch_size=4, num_workers=2)
         got = [int(i) for batch in loader for i in batch["index"]]
-        assert len(got) == len(dataset)
+        assert len(got) == len(dataset) and all(i % 2 == rank for i in got)
         seen += got
     assert sorted(seen) == list(range(len(rows)))  # every row exactly once
     sample = next(iter(ShardDataset(str(shards), start=7)))
@@ -191,3 +191,10 @@ def test_bad_mixture_is_a_clear_error(tokenizer_dir, tmp_path, capsys):
     assert "packing" in capsys.readouterr().err
     assert main(["shards", "--mixture", str(MIXTURE), "--output", str(tmp_path / "x")]) == 2
     assert "--tokenizer" in capsys.readouterr().err
+    (tmp_path / "empty.jsonl").write_text('{"text": ""}\n')
+    (tmp_path / "mix.yaml").write_text(
+        f"sources:\n  - {{name: web, paths: {REPO}/examples/mixture-gpt3/webtext2.jsonl.gz, weight: 1}}\n"
+        "  - {name: nothing, paths: empty.jsonl, weight: 1}\ntotal_tokens: 5000\nseq_len: 128\n")
+    assert main(["shards", "--mixture", str(tmp_path / "mix.yaml"), "--tokenizer", tokenizer_dir,
+                 "--output", str(tmp_path / "y")]) == 2
+    assert "mixture source 'nothing' has no tokens" in capsys.readouterr().err

@@ -7,12 +7,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tests import synthetic_shards as F
 from curation.cli import main
 from curation.validate import ValidateConfig, validate_shards, write_report
 
 SEQ, VOCAB = 64, 512
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run faster on one thread than on two contended ones (shared CI cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 FAST = ["--model", "tiny", "--steps", "25", "--device", "cpu", "--seed", "7",
         "--set", "batch_size=8", "--set", "probe_steps=3", "--set", "train_rows_per_shard=24",
         "--set", "eval_rows_per_shard=8"]

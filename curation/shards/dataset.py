@@ -4,8 +4,9 @@ A torch ``IterableDataset`` over a shard directory. Samples have a global index
 ``0 .. N-1`` (shards in manifest order, rows in file order; rows were already
 shuffled globally by seed when the shards were written). Each consumer (one
 DataLoader worker of one distributed rank) takes the indices ``i >= start`` with
-``i % C == c``, where ``C = world_size * num_workers`` and ``c = rank * num_workers +
-worker_id``: every row is read exactly once per pass across all consumers, and
+``i % C == c``, where ``C = world_size * num_workers`` and ``c = worker_id * world_size +
+rank`` (so a rank's workers together hold exactly the indices ``i % world_size == rank``,
+whatever the number of workers): every row is read exactly once per pass, and
 because each consumer walks its indices in order, a job that has consumed ``m``
 samples on every consumer resumes exactly with ``start = m * C`` (the number of
 samples consumed globally).
@@ -78,7 +79,7 @@ class ShardDataset(IterableDataset):
     def _consumer(self) -> tuple[int, int]:
         info = get_worker_info()
         workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
-        return self.rank * workers + worker, self.world_size * workers
+        return worker * self.world_size + self.rank, self.world_size * workers
 
     def _open(self, entry: dict) -> pq.ParquetFile:
         if self.verify and entry["file"] not in self._verified:

@@ -119,7 +119,7 @@ def plan_epochs(config: MixtureConfig, totals: dict[str, tuple[int, int]]) -> di
     for name, weight in config.weights().items():
         tokens, docs = totals.get(name, (0, 0))
         if tokens <= 0:
-            raise ValueError(f"mixture source {name!r} has no tokens: its files hold no documents")
+            raise ValueError(f"mixture source {name!r} has no tokens: its files hold no non-empty documents")
         wanted = weight * config.total_tokens
         epochs = wanted / tokens
         whole = math.floor(epochs)
