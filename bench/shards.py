@@ -91,8 +91,24 @@ def make_corpus(directory: Path, n_docs: int) -> tuple[Path, Path]:
     return mixture, directory / "tokenizer"
 
 
+def train_bench_tokenizer(texts: list[str], directory: str, vocab_size: int = 8000) -> None:
+    """A byte-level BPE in the layout ``tokenizer.load`` reads (tokenizer.json + special_tokens.json)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<pad>", "<s>", "</s>"]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    os.makedirs(directory, exist_ok=True)
+    tok.save(os.path.join(directory, "tokenizer.json"))
+    roles = {role: {"token": t, "id": tok.token_to_id(t)} for role, t in zip(("pad", "bos", "eos"), specials)}
+    with open(os.path.join(directory, "special_tokens.json"), "w") as fh:
+        json.dump({"roles": roles}, fh)
+
+
 def pipeline_speed(n_docs: int, repeats: int) -> dict:
-    from bench_tokenizer import train_bench_tokenizer  # noqa: E402  (bench/ helper)
     from curation.io.docfiles import iter_texts
     from curation.shards.mixture import load_mixture
     from pipelines.shards import run_shards
@@ -122,7 +138,6 @@ def main() -> None:
     parser.add_argument("--beam-mode", default="in_memory", choices=["in_memory", "multi_threading", "multi_processing"])
     args = parser.parse_args()
     os.environ["CURATION_BEAM_MODE"] = args.beam_mode
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
     speed = pipeline_speed(args.docs, args.repeats)
     print(f"\nshard pipeline (FnApiRunner {args.beam_mode}, {os.cpu_count()} cores, median of {args.repeats}): "

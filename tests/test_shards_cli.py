@@ -19,13 +19,27 @@ MIXTURE = REPO / "examples" / "mixture-gpt3.yaml"
 SEQ_LEN = 256  # below the longest toy documents, so long ones are chunked
 
 
+def train_tokenizer(texts: list[str], directory: Path) -> str:
+    """A small byte-level BPE saved as ``tokenizer.json`` + ``special_tokens.json`` (as ``tokenizer.load`` reads)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<pad>", "<s>", "</s>"]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=2000, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.save(str(directory / "tokenizer.json"))
+    roles = {role: {"token": t, "id": tok.token_to_id(t)} for role, t in zip(("pad", "bos", "eos"), specials)}
+    (directory / "special_tokens.json").write_text(json.dumps({"roles": roles}))
+    return str(directory)
+
+
 @pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory) -> str:
-    from tests.shard_fixtures import train_tokenizer
-
     config = load_mixture(str(MIXTURE))
     texts = list(iter_texts([p for s in config.sources for p in s.paths]))
-    return train_tokenizer(texts, str(tmp_path_factory.mktemp("tok")))
+    return train_tokenizer(texts, tmp_path_factory.mktemp("tok"))
 
 
 def build(tokenizer_dir: str, out: Path, *sets: str) -> Path:

@@ -159,3 +159,22 @@ def test_not_a_shard_directory_is_a_usage_error(tmp_path, capsys):
     F.write_shard_dir(tmp_path / "s", [F.pack(_docs(1), SEQ)], SEQ, VOCAB)
     assert main(["validate", str(tmp_path / "s"), "--report", str(tmp_path / "r"),
                  "--set", "loss_z_max=-1"]) == 2
+
+
+def test_shards_written_by_curation_shards_pass_every_structural_check(tmp_path):
+    from tests.test_shards_cli import MIXTURE, load_mixture, iter_texts, train_tokenizer
+
+    config = load_mixture(str(MIXTURE))
+    tok_dir = tmp_path / "tok"
+    tok_dir.mkdir()
+    train_tokenizer(list(iter_texts([p for s in config.sources for p in s.paths])), tok_dir)
+    out = tmp_path / "shards"
+    assert main(["shards", "--mixture", str(MIXTURE), "--tokenizer", str(tok_dir), "--output", str(out),
+                 "--set", "seq_len=128", "--set", "rows_per_shard=200"]) == 0
+    rc, result = _validate(out, tmp_path / "report", "--steps", "10", "--set", "probe_steps=1")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(result["shards"]) == len(manifest["shards"]) >= 2
+    for shard in result["shards"]:
+        assert all(c["ok"] for c in shard["checks"].values()), (shard["file"], shard["checks"])
+        assert shard["loss"] is not None and shard["stats"]["pad_fraction"] < 0.5
+    assert rc == 0, {d["file"]: d["reasons"] for d in result["shards"]}

@@ -1,0 +1,60 @@
+"""A small realistic corpus for tokenizer tests and the tokenizer benchmark.
+
+Prose from the shipped sample (William Morris, *News from Nowhere*, public domain: later
+chapters in ``sample/reference/books.jsonl``), the plain-text records of the shipped WET file
+(web pages in English, German, French, Spanish, Italian, code), and hand-written lines in other
+scripts (CJK, Cyrillic, Arabic, Devanagari, emoji) so that multilingual text is seen in training.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from curation.document import new_document
+
+REPO = Path(__file__).resolve().parent.parent
+BOOKS = REPO / "sample" / "reference" / "books.jsonl"
+WET = REPO / "sample" / "wet" / "CC-SAMPLE-2024-22-00000.warc.wet.gz"
+
+MULTILINGUAL = [
+    "東京は日本の首都であり、世界最大級の都市圏を形成している。",
+    "北京是中华人民共和国的首都，也是全国的政治和文化中心。",
+    "서울은 대한민국의 수도이며 한강이 도시를 가로질러 흐른다.",
+    "Москва — столица России, крупнейший по численности населения город страны.",
+    "القاهرة هي عاصمة جمهورية مصر العربية وأكبر مدنها.",
+    "दिल्ली भारत की राजधानी है और यमुना नदी के किनारे बसी है।",
+    "Ελλάδα είναι χώρα της νοτιοανατολικής Ευρώπης με πλούσια ιστορία.",
+    "Zürich liegt am nördlichen Ende des Zürichsees — Straße, Größe, Übermaß.",
+    "Les élèves ont étudié la leçon: « Où est la bibliothèque ? »",
+    "We loved the trip 🎉🚀 and the food 🍜🍣 — 10/10 would go again 👍🏽.",
+    "def main(argv):\n    for i, arg in enumerate(argv):\n        print(f\"{i}: {arg!r}\")\n    return 0",
+    "SELECT id, name FROM users WHERE created_at > '2024-01-01' ORDER BY id;",
+]
+
+# Text the round-trip tests encode: emoji (incl. ZWJ sequences and skin tones), CJK,
+# scripts never seen in training, control characters, odd whitespace.
+ROUND_TRIP_TEXTS = [
+    "Hello, world! The quick brown fox jumps over the lazy dog.",
+    "Family: 👨‍👩‍👧‍👦, thumbs 👍🏿, flags 🇯🇵🇫🇷, and 🧑🏽‍💻 at work.",
+    "日本語のテキスト、中文文本，한국어 텍스트。 龘靐齉",
+    "control:\x00\x01\x07\x1b[31m red \x1b[0m\x7f end",
+    "tabs\tand\nnewlines\r\nand  double  spaces   and trailing ",
+    "  leading spaces, ᚠᚢᚦᚨᚱᚲ runes, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math, \u200bzero\u200dwidth\ufeff",
+    "ﬁ ligature, Ｆｕｌｌｗｉｄｔｈ, ① circled, x² superscript",
+]
+
+
+def corpus_documents(repeat_multilingual: int = 20) -> list[dict]:
+    """About 240 KB of documents (book chapters, web pages, multilingual lines)."""
+    from curation.io.warc import RawRecord, iter_records
+
+    docs = [json.loads(line) for line in BOOKS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for record in iter_records(str(WET)):
+        if isinstance(record, RawRecord) and record.record_type == "conversion":
+            text = record.payload.decode("utf-8", "replace").strip()
+            if text:
+                docs.append(new_document(text, url=record.url, source="web"))
+    for i in range(repeat_multilingual):
+        for j, line in enumerate(MULTILINGUAL):
+            docs.append(new_document(f"{line} ({i})", url=f"https://example.org/{i}/{j}", source="multi"))
+    return docs
