@@ -23,8 +23,9 @@ class DedupConfig(StageConfig):
     ngram: int = Field(5, ge=1, description="words per shingle")
     seed: int = Field(1, ge=0, description="permutation seed (datasketch's MinHash seed)")
     hashfunc: Literal["sha1", "xxh32", "word_xxh32"] = Field(
-        "sha1", description="shingle hash (filters.minhash.HASHFUNCS): sha1 = datasketch's default; "
-                            "word_xxh32 = fastest")
+        "word_xxh32", description="shingle hash (filters.minhash.HASHFUNCS): word_xxh32 = fastest (default; "
+                                  "pass HASHFUNCS['word_xxh32'] as datasketch's hashfunc to match); "
+                                  "sha1 = datasketch's own default")
     normalize: bool = Field(True, description="NFKC + lower case + digits->0 + words only, before shingling")
     verify: bool = Field(True, description="check candidate pairs by exact Jaccard of the shingle sets")
     verify_max_bucket: int = Field(

@@ -56,14 +56,49 @@ def score_band(score: float, width: float = 0.1) -> str:
     return f"{index * width:.2f}-{(index + 1) * width:.2f}"
 
 
+def card_path(model_path: str) -> str:
+    """The JSON model card written next to a model: ``model.bin`` -> ``model.card.json``."""
+    root, ext = os.path.splitext(model_path)
+    return (root if ext else model_path) + ".card.json"
+
+
+def check_against_card(path: str) -> None:
+    """Compare a model file with its card's size and SHA-256, when there is a card.
+
+    fastText loads a truncated model without complaint (it reads past the end), so
+    the card is the only way to notice a partial copy or a file replaced since training.
+    """
+    card_file = card_path(path)
+    if not os.path.exists(card_file):
+        return
+    import json
+
+    with open(card_file, encoding="utf-8") as fh:
+        card = json.load(fh)
+    size, expected = os.path.getsize(path), card.get("model_bytes")
+    if expected is not None and size != expected:
+        raise QualityModelError(f"quality model {path!r} has {size} bytes but its card {card_file!r} says "
+                                f"{expected}: truncated or replaced")
+    if card.get("model_sha256"):
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != card["model_sha256"]:
+            raise QualityModelError(f"quality model {path!r} does not match the SHA-256 in {card_file!r}: "
+                                    f"corrupt or replaced")
+
+
 class QualityModel:
     """A loaded fastText quality model; :meth:`predict` gives P(high quality) per text."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, verify: bool = True):
         if not os.path.exists(path):
             raise QualityModelError(f"quality model {path!r} does not exist (train one with `curation quality train`)")
         if os.path.getsize(path) == 0:
             raise QualityModelError(f"quality model {path!r} is empty")
+        if verify:
+            check_against_card(path)
         import fasttext
 
         try:

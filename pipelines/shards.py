@@ -224,12 +224,14 @@ class BuildShards(beam.PTransform):
                       | "NumShards" >> beam.Map(lambda n: max(1, math.ceil(n / cfg.rows_per_shard))))
         pack_stats = packed[STATS_TAG] | "PackStats" >> beam.CombineGlobally(_SumStats())
         out, seq_len, pad_id = self.output_dir, cfg.seq_len, self.tok_info["pad_id"]
+        tokenizer_sha256 = self.tok_info["sha256"]
 
         def write(element, n):
             index, keyed = element
             keyed = sorted(keyed, key=lambda kr: (kr[0], [(s.source, s.doc_id, s.offset) for s in kr[1]]))
             name = shard_file_name(index, n)
-            return write_shard(os.path.join(out, name), name, [r for _, r in keyed], seq_len, pad_id)
+            return write_shard(os.path.join(out, name), name, [r for _, r in keyed], seq_len, pad_id,
+                               tokenizer_sha256)
 
         shards = (
             rows

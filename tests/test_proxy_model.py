@@ -93,10 +93,12 @@ def test_loss_ignores_padding_and_document_boundaries():
     assert (targets[0, 19:] == IGNORE_INDEX).all()   # last doc token predicts padding: ignored
     assert targets[0, 9] == IGNORE_INDEX              # doc 1 does not predict doc 2's first token
     assert targets[0, 10] == ids[0, 11]
-    _, loss = m(ids, seg, pos, targets)
+    with torch.no_grad():
+        _, loss = m(ids, seg, pos, targets)
     other = ids.clone()
     other[:, 20:] = 55  # garbage under the padding
-    _, loss2 = m(other, seg, pos, next_token_targets(other, loss_mask, seg))
+    with torch.no_grad():
+        _, loss2 = m(other, seg, pos, next_token_targets(other, loss_mask, seg))
     assert float(loss) == pytest.approx(float(loss2), abs=1e-6)
     with torch.no_grad():
         logits, _ = m(ids, seg, pos)

@@ -14,11 +14,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tests import quality_corpus as corpus
 from curation.cli import main
 from curation.document import new_document
 from curation.io.docfiles import write_documents
 from filters.quality import QualityModel, pareto_keep, pareto_keep_probability
+from tests import quality_corpus as corpus
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +104,12 @@ def test_bad_inputs_give_clear_errors(data, tmp_path, capsys):
     code, err = run("quality", "eval", "--model", str(corrupt), "--positive", str(data["eval_pos"]),
                     "--negative", str(data["eval_neg"]))
     assert code == 2 and "not a fastText model" in err
+    truncated = tmp_path / "truncated.bin"  # fastText itself would load it silently
+    truncated.write_bytes(data["model"].read_bytes()[:100_000])
+    (tmp_path / "truncated.card.json").write_text((data["model"].parent / "quality.card.json").read_text())
+    code, err = run("quality", "eval", "--model", str(truncated), "--positive", str(data["eval_pos"]),
+                    "--negative", str(data["eval_neg"]))
+    assert code == 2 and "truncated or replaced" in err
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n")
     code, err = run("quality", "train", "--positive", str(data["pos"]), "--negative", str(empty),

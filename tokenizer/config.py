@@ -32,6 +32,10 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str, tuple[str, ...]]] = {
 ROLE_TOKENS = {"pad": "<pad>", "bos": "<s>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"}
 BERT_ROLE_TOKENS = {"pad": "[PAD]", "bos": "[CLS]", "eos": "[SEP]", "unk": "[UNK]", "mask": "[MASK]"}
 
+# Always in the vocabulary (both backends), whatever the corpus: web text is full of them, and
+# with them a literal "</s>" or "<0x41>" in a document is always spelled with ordinary pieces.
+PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+
 _ROLE_SPEC = re.compile(r"^(pad|bos|eos|unk|mask)(?:=(.+))?$")
 
 

@@ -15,14 +15,11 @@ from typing import Iterable, Iterator
 
 import sentencepiece as spm
 
-from tokenizer.config import TokenizerConfig
+from tokenizer.config import PRINTABLE_ASCII, TokenizerConfig
 
 MODEL_PREFIX = "spm"
 MAX_SENTENCE_BYTES = 1 << 16
 _CHUNK_CHARS = MAX_SENTENCE_BYTES // 4  # UTF-8 is at most 4 bytes a character
-# Always in the vocabulary, whatever character_coverage says: web text is full of them, and with
-# them a literal "<s>" or "<0x41>" in a document can never be encoded as the special piece.
-PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 def sentences(texts: Iterable[str]) -> Iterator[str]:

@@ -83,7 +83,8 @@ def load_quality_config(path: str | None, overrides: list[str], **flags):
     try:
         return QualityConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid QualityConfig{f' in {path}' if path else ''}: {exc}") from None
+        problems = "\n".join(f"  {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid QualityConfig{f' in {path}' if path else ''}:\n{problems}") from None
 
 
 def handle_train(args: argparse.Namespace) -> int:

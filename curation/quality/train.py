@@ -21,15 +21,9 @@ import time
 from curation.quality.config import TrainConfig
 from curation.quality.data import balanced_sample, check_class, holdout_split, read_class
 from curation.quality.metrics import summary
-from filters.quality import LABEL_HIGH, LABEL_LOW, QualityModel, normalize_for_quality
+from filters.quality import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
 
 CARD_VERSION = 1
-
-
-def card_path(model_path: str) -> str:
-    """``model.bin`` -> ``model.card.json`` (next to the model)."""
-    root, ext = os.path.splitext(model_path)
-    return (root if ext else model_path) + ".card.json"
 
 
 def fasttext_params(config: TrainConfig) -> dict:
@@ -97,7 +91,8 @@ def train(positive_files: list[str], negative_files: list[str], output: str,
         train_file = os.path.join(tmp, "train.txt")
         write_training_file(train_file, pos_train, neg_train, config.seed)
         fit = train_fasttext(train_file, output, config)
-    loaded = QualityModel(output)  # score held-out text through the saved file, as users will
+    # Score the held-out text through the saved file, as users will (no card to verify against yet).
+    loaded = QualityModel(output, verify=False)
     held_metrics = summary(loaded.predict(pos_held), loaded.predict(neg_held), config.threshold)
     card = {
         "card_version": CARD_VERSION,

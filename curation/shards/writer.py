@@ -56,16 +56,24 @@ def rows_to_table(rows: list[list[Segment]], seq_len: int, pad_id: int) -> pa.Ta
     ], schema=schema)
 
 
-def table_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS) -> bytes:
+def table_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS,
+                metadata: dict[str, str] | None = None) -> bytes:
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", row_group_size=row_group_rows, write_statistics=False)
     return sink.getvalue().to_pybytes()
 
 
 def write_shard(path: str, file_name: str, rows: list[list[Segment]], seq_len: int,
-                pad_id: int) -> dict[str, Any]:
-    """Write one shard; returns its manifest entry (plus per-source token counts)."""
-    data = table_bytes(rows_to_table(rows, seq_len, pad_id))
+                pad_id: int, tokenizer_sha256: str | None = None) -> dict[str, Any]:
+    """Write one shard; returns its manifest entry (plus per-source token counts).
+
+    The tokenizer's hash also goes into the file's own metadata, so a shard moved away
+    from its manifest still says which tokenizer made it (validation checks it).
+    """
+    metadata = {"tokenizer_sha256": tokenizer_sha256} if tokenizer_sha256 else None
+    data = table_bytes(rows_to_table(rows, seq_len, pad_id), metadata=metadata)
     with open_write(path) as fh:
         fh.write(data)
     real = sum(len(s.tokens) for row in rows for s in row)

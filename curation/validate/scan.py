@@ -36,9 +36,6 @@ class ShardScan:
         self.checks[name] = {"ok": bool(ok), "detail": detail}
         return ok
 
-    def failed_checks(self) -> list[str]:
-        return [name for name, c in self.checks.items() if not c["ok"]]
-
     @property
     def data_ok(self) -> bool:
         return all(self.checks.get(n, {"ok": True})["ok"] for n in DATA_CHECKS) and \
@@ -61,7 +58,7 @@ def column_matrix(batch: pa.RecordBatch, name: str, seq_len: int) -> np.ndarray:
 def scan_shard(path: Path, entry: dict | None, manifest: dict, cfg, seed: int) -> ShardScan:
     """Check one shard file against the manifest ``entry`` (None when it is not listed)."""
     scan = ShardScan(file=path.name)
-    seq_len, vocab = int(manifest["seq_len"]), int(manifest["vocab_size"])
+    seq_len = int(manifest["seq_len"])
     if not scan.check("exists", path.exists(), "" if path.exists() else "file is missing"):
         return scan
     listed = entry is not None

@@ -1,0 +1,199 @@
+"""Tokenizer training through the CLI, every algorithm/backend pair, reloaded with tokenizer.load."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import sentencepiece as spm
+from tokenizers import Tokenizer
+
+import tokenizer
+from curation.cli import main
+from curation.io.docfiles import write_documents
+from tests.tokenizer_fixtures import ROUND_TRIP_TEXTS, corpus_documents
+
+# (backend, algorithm, vocab size): sentencepiece with byte fallback needs 256 byte pieces + characters
+PAIRS = [("hf", "bpe", 600), ("hf", "wordpiece", 1000), ("hf", "unigram", 600),
+         ("sentencepiece", "bpe", 1000), ("sentencepiece", "unigram", 1000)]
+ROLE_IDS = {"pad": 0, "bos": 1, "eos": 2, "unk": 3, "mask": 4}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tok-corpus")
+    docs = corpus_documents()
+    write_documents(str(root / "corpus.jsonl"), docs)
+    write_documents(str(root / "corpus.parquet"), docs)
+    return {"root": root, "docs": docs, "jsonl": str(root / "corpus.jsonl"), "parquet": str(root / "corpus.parquet")}
+
+
+def _train(corpus_file: str, out, backend: str, algorithm: str, vocab: int, *extra: str) -> str:
+    rc = main(["tokenizer", "train", "--input", corpus_file, "--output", str(out), "--backend", backend,
+               "--algorithm", algorithm, "--vocab-size", str(vocab), "-q", *extra])
+    assert rc == 0
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    root = tmp_path_factory.mktemp("tok-trained")
+    return {(b, a): _train(corpus["parquet"], root / f"{b}-{a}", b, a, v) for b, a, v in PAIRS}
+
+
+@pytest.mark.parametrize("backend,algorithm,vocab", PAIRS)
+def test_special_ids_vocab_and_files(trained, backend, algorithm, vocab):
+    out = trained[(backend, algorithm)]
+    tok = tokenizer.load(out)
+    assert tok.vocab_size == vocab
+    assert (tok.pad_id, tok.bos_id, tok.eos_id, tok.unk_id, tok.mask_id) == (0, 1, 2, 3, 4)
+    special = json.load(open(os.path.join(out, "special_tokens.json")))
+    assert {role: entry["id"] for role, entry in special["roles"].items()} == ROLE_IDS
+    assert {tok.roles[r]: i for r, i in ROLE_IDS.items()} == tok.special_tokens
+    if algorithm == "wordpiece":
+        assert tok.roles == {"pad": "[PAD]", "bos": "[CLS]", "eos": "[SEP]", "unk": "[UNK]", "mask": "[MASK]"}
+    assert os.path.exists(os.path.join(out, "spm.model")) == (backend == "sentencepiece")
+    report = json.load(open(os.path.join(out, "train_report.json")))
+    assert report["sample"]["docs_sampled"] == report["sample"]["docs_seen"] > 300
+    assert report["tokenizer_sha256"] == tok.sha256
+    # loadable by tokenizers and transformers directly, same ids
+    text = "The old man rowed us up the Thames, past Hammersmith."
+    raw = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
+    assert raw.encode(text, add_special_tokens=False).ids == tok.encode(text)
+    transformers = pytest.importorskip("transformers")
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_file=os.path.join(out, "tokenizer.json"))
+    assert fast.encode(text, add_special_tokens=False) == tok.encode(text)
+    assert transformers.PreTrainedTokenizerFast.from_pretrained(out).pad_token_id == 0
+
+
+@pytest.mark.parametrize("pair", [("hf", "bpe"), ("sentencepiece", "bpe"), ("sentencepiece", "unigram")])
+def test_round_trip_emoji_cjk_control(trained, pair):
+    tok = tokenizer.load(trained[pair])
+    for text in ROUND_TRIP_TEXTS:
+        ids = tok.encode(text)
+        assert tok.unk_id not in ids, text
+        assert tok.decode(ids) == text
+    assert tok.encode_batch(ROUND_TRIP_TEXTS) == [tok.encode(t) for t in ROUND_TRIP_TEXTS]
+
+
+def test_lossy_algorithms_do_not_round_trip(trained):
+    # WordPiece (NFKC, whitespace split) and hf Unigram (NFKC, no byte fallback) lose information:
+    # this is why the round-trip guarantee is only made for byte-level BPE and byte fallback.
+    for pair in (("hf", "wordpiece"), ("hf", "unigram")):
+        tok = tokenizer.load(trained[pair])
+        assert tok.unk_id in tok.encode(ROUND_TRIP_TEXTS[1])
+
+
+@pytest.mark.parametrize("algorithm", ["bpe", "unigram"])
+def test_sentencepiece_conversion_gives_sentencepiece_ids(trained, corpus, algorithm):
+    out = trained[("sentencepiece", algorithm)]
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(out, "spm.model"))
+    tok = tokenizer.load(out)
+    texts = ROUND_TRIP_TEXTS + [d["text"] for d in corpus["docs"][::4]]
+    assert tok.encode_batch(texts) == [sp.encode(t) for t in texts]
+    assert [tok.decode(sp.encode(t)) for t in texts] == [sp.decode(sp.encode(t)) for t in texts]
+
+
+def test_sentencepiece_nfkc_conversion(corpus, tmp_path):
+    out = _train(corpus["jsonl"], tmp_path / "nfkc", "sentencepiece", "unigram", 900, "--normalization", "nfkc")
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(out, "spm.model"))
+    tok = tokenizer.load(out)
+    texts = ["ﬁ Ｆｕｌｌｗｉｄｔｈ ① x² ideographic\u3000space", "Ａｂｃ  déf Å"] + [d["text"] for d in corpus["docs"][::9]]
+    assert [tok.encode(t) for t in texts] == [sp.encode(t) for t in texts]
+    assert tok.decode(tok.encode("ﬁ Ｆｕｌｌ")) == "fi Full"
+
+
+def test_literal_special_tokens_in_text_stay_text(trained):
+    for pair in trained:
+        tok = tokenizer.load(trained[pair])
+        ids = tok.encode("a </s> b <s> c <pad> [SEP] [CLS] <mask> [MASK]")
+        assert not set(ids) & {0, 1, 2, 4}, pair
+
+
+@pytest.mark.parametrize("backend,algorithm,vocab", PAIRS)
+def test_deterministic(corpus, tmp_path, backend, algorithm, vocab):
+    first = _train(corpus["jsonl"], tmp_path / "a", backend, algorithm, vocab, "--max-docs", "250", "--seed", "7")
+    again = _train(corpus["jsonl"], tmp_path / "b", backend, algorithm, vocab, "--max-docs", "250", "--seed", "7")
+    blob = lambda d: open(os.path.join(d, "tokenizer.json"), "rb").read()  # noqa: E731
+    assert blob(first) == blob(again)
+    if backend == "sentencepiece":
+        assert open(os.path.join(first, "spm.model"), "rb").read() == open(os.path.join(again, "spm.model"), "rb").read()
+
+
+def test_sample_budget_is_reproducible_and_order_free(corpus, tmp_path):
+    docs = corpus["docs"]
+    part_a, part_b = str(tmp_path / "a.jsonl"), str(tmp_path / "b.parquet")
+    write_documents(part_a, docs[1::2])
+    write_documents(part_b, docs[::2])
+    one = _train(corpus["jsonl"], tmp_path / "one", "hf", "bpe", 500, "--max-bytes", "120000", "--seed", "3")
+    two = _train(part_b, tmp_path / "two", "hf", "bpe", 500, "--max-bytes", "120000", "--seed", "3")
+    # same documents split over two files of two formats: the same sample, the same tokenizer
+    two = _train(part_a, tmp_path / "two", "hf", "bpe", 500, "--max-bytes", "120000", "--seed", "3")
+    rc = main(["tokenizer", "train", "--input", part_b, part_a, "--output", str(tmp_path / "two"),
+               "--algorithm", "bpe", "--vocab-size", "500", "--max-bytes", "120000", "--seed", "3", "-q"])
+    assert rc == 0
+    reports = [json.load(open(os.path.join(d, "train_report.json"))) for d in (one, two)]
+    for report in reports:
+        assert report["sample"]["bytes_sampled"] <= 120000 < report["sample"]["bytes_seen"]
+        assert report["sample"]["budget_reached"]
+    assert reports[0]["sample"]["docs_sampled"] == reports[1]["sample"]["docs_sampled"]
+    assert reports[0]["tokenizer_sha256"] == reports[1]["tokenizer_sha256"]
+    other_seed = _train(corpus["jsonl"], tmp_path / "s4", "hf", "bpe", 500, "--max-bytes", "120000", "--seed", "4")
+    assert json.load(open(os.path.join(other_seed, "train_report.json")))["tokenizer_sha256"] != reports[0]["tokenizer_sha256"]
+    capped = _train(corpus["jsonl"], tmp_path / "docs", "hf", "bpe", 500, "--max-docs", "40")
+    assert json.load(open(os.path.join(capped, "train_report.json")))["sample"]["docs_sampled"] == 40
+
+
+def test_bad_input_skipped_and_counted(corpus, tmp_path, capsys):
+    bad_jsonl = tmp_path / "bad.jsonl"
+    bad_jsonl.write_text('{"text": "fine line of text"}\nnot json at all\n{"no_text": 1}\n\n', encoding="utf-8")
+    corrupt = tmp_path / "corrupt.parquet"
+    corrupt.write_bytes(b"PAR1 this is not parquet")
+    out = _train(str(tmp_path / "*"), tmp_path / "out", "hf", "bpe", 400)
+    sample = json.load(open(os.path.join(out, "train_report.json")))["sample"]
+    assert sample["docs_bad"] == 2 and sample["files_failed"] == [str(corrupt)]
+    assert "skipped unreadable file" in capsys.readouterr().err
+    empty = tmp_path / "empty" / "empty.jsonl"
+    empty.parent.mkdir()
+    empty.write_text("")
+    assert main(["tokenizer", "train", "--input", str(empty), "--output", str(tmp_path / "e"),
+                 "--algorithm", "bpe", "--vocab-size", "300"]) == 2
+    assert "no text to train on" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--backend", "sentencepiece", "--algorithm", "wordpiece"], "no wordpiece trainer"),
+    (["--algorithm", "bpe", "--set", "byte_fallback=true"], "byte_fallback is a sentencepiece option"),
+    (["--algorithm", "wordpiece", "--pre-tokenizer", "byte_level"], "does not go with hf wordpiece"),
+    (["--algorithm", "unigram", "--special-tokens", "pad,eos"], "needs an unk special token"),
+    (["--algorithm", "bpe", "--special-tokens", "pad,eos=<pad>"], "appear twice"),
+    (["--algorithm", "bpe", "--set", "vocab_sise=5"], "vocab_sise"),
+])
+def test_refused_configurations(corpus, tmp_path, capsys, args, message):
+    rc = main(["tokenizer", "train", "--input", corpus["jsonl"], "--output", str(tmp_path / "x"), *args])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x" / "tokenizer.json").exists()
+
+
+def test_config_file_special_tokens_and_extras(corpus, tmp_path):
+    cfg = tmp_path / "tok.yaml"
+    cfg.write_text("tokenizer:\n  algorithm: bpe\n  vocab_size: 450\n  special_tokens: [eos, pad]\n")
+    out = _train(corpus["jsonl"], tmp_path / "out", "hf", "bpe", 450, "--config", str(cfg),
+                 "--special-tokens", "pad,eos=<|endoftext|>,<|im_start|>", "--set", "min_frequency=3")
+    tok = tokenizer.load(out)
+    assert (tok.pad_id, tok.eos_id, tok.bos_id, tok.unk_id, tok.mask_id) == (0, 1, None, None, None)
+    assert tok.special_tokens == {"<pad>": 0, "<|endoftext|>": 1, "<|im_start|>": 2}
+    report = json.load(open(os.path.join(out, "train_report.json")))
+    assert report["config"]["min_frequency"] == 3 and report["config"]["vocab_size"] == 450
+
+
+def test_info_and_encode_commands(trained, capsys):
+    out = trained[("hf", "bpe")]
+    assert main(["tokenizer", "info", out]) == 0
+    text = capsys.readouterr().out
+    assert "vocab size:  600" in text and "eos=</s> (2)" in text and "hf bpe" in text
+    assert main(["tokenizer", "encode", out, "Hello 🎉", "--json"]) == 0
+    ids = json.loads(capsys.readouterr().out)
+    assert ids == tokenizer.load(out).encode("Hello 🎉")
+    assert main(["tokenizer", "info", "/nonexistent/tok"]) == 2
