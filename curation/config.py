@@ -68,7 +68,7 @@ def read_yaml(path: str | Path | None) -> dict[str, Any]:
     return data
 
 
-def load_config(model: type[T], path: str | Path | None = None, overrides: list[str] | None = None,
+def load_config(config_cls: type[T], /, path: str | Path | None = None, overrides: list[str] | None = None,
                 section: str | None = None, **fields: Any) -> T:
     """Build ``model`` from a YAML file (optionally one ``section`` of it), then overrides.
 
@@ -80,10 +80,10 @@ def load_config(model: type[T], path: str | Path | None = None, overrides: list[
     data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
     data = deep_merge(data, parse_overrides(overrides))
     try:
-        return model.model_validate(data)
+        return config_cls.model_validate(data)
     except ValidationError as exc:
         where = f" in {path}" if path else ""
-        raise ConfigError(f"invalid {model.__name__}{where}:\n{_format_errors(exc)}") from None
+        raise ConfigError(f"invalid {config_cls.__name__}{where}:\n{_format_errors(exc)}") from None
 
 
 def _format_errors(exc: ValidationError) -> str:

@@ -121,7 +121,8 @@ def _fill(template: str, rng: random.Random) -> str:
         city=rng.choice(CITIES), service=rng.choice(SERVICES), n=rng.randint(2, 99),
         pct=rng.choice([5, 10, 15, 20, 25, 30, 40, 50, 70]), price=rng.randint(9, 499),
         price2=rng.randint(500, 999), r=rng.choice(["4.5", "4.7", "4.9", "5.0"]),
-        year=rng.randint(2012, 2025), phone=f"{rng.randint(200, 999)}-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+        year=rng.randint(2012, 2025),
+        phone=f"{rng.randint(200, 999)}-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
         url=f"www.{rng.choice(PRODUCTS).replace(' ', '-')}-{rng.choice(CITIES).lower()}.{rng.choice(TLDS)}",
     )
 

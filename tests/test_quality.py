@@ -29,13 +29,16 @@ def data(tmp_path_factory) -> dict[str, Path]:
     train_prose, eval_prose = prose[0::2], prose[1::2]
     paths = {"root": root}
     paths["pos"] = corpus.write_lines(root / "pos.txt", train_prose)
-    neg_docs = [new_document(t, source="web") for t in corpus.spam_documents(len(train_prose), seed=1, prose=train_prose)]
+    neg_texts = corpus.spam_documents(len(train_prose), seed=1, prose=train_prose)
+    neg_docs = [new_document(t, source="web") for t in neg_texts]
     paths["neg"] = root / "neg.jsonl"
     write_documents(str(paths["neg"]), neg_docs)
     paths["eval_pos"] = corpus.write_lines(root / "eval_pos.txt", eval_prose)
-    paths["eval_neg"] = corpus.write_lines(root / "eval_neg.txt", corpus.spam_documents(len(eval_prose), seed=2, prose=eval_prose))
+    eval_neg = corpus.spam_documents(len(eval_prose), seed=2, prose=eval_prose)
+    paths["eval_neg"] = corpus.write_lines(root / "eval_neg.txt", eval_neg)
     mixed = [new_document(t, source="books") for t in eval_prose]
-    mixed += [new_document(t, source="web") for t in corpus.spam_documents(2 * len(eval_prose), seed=3, prose=eval_prose)]
+    web = corpus.spam_documents(2 * len(eval_prose), seed=3, prose=eval_prose)
+    mixed += [new_document(t, source="web") for t in web]
     paths["docs"] = root / "docs.parquet"
     write_documents(str(paths["docs"]), mixed)
     paths["model"] = root / "model" / "quality.bin"

@@ -55,23 +55,23 @@ class BottomKSample:
         self._heap: list[tuple[int, str, int]] = []  # (-hash, text, nbytes): the root is the largest hash
         self.bytes = 0
         self.evicted = 0
+        self.threshold = 1 << 64  # smallest hash ever dropped; nothing at or above it is kept
 
     def add(self, text: str, data: bytes) -> None:
         key = xxhash.xxh3_64_intdigest(data, self.seed)
-        size = len(data)
-        if self._full_for(size) and self._heap and key >= -self._heap[0][0]:
-            self.evicted += 1  # it would be the first one out
+        if key >= self.threshold:  # a document with a smaller hash already did not fit
+            self.evicted += 1
             return
-        heapq.heappush(self._heap, (-key, text, size))
-        self.bytes += size
-        while self._over():
-            _, _, gone = heapq.heappop(self._heap)
+        heapq.heappush(self._heap, (-key, text, len(data)))
+        self.bytes += len(data)
+        while self._over() or (self._heap and -self._heap[0][0] >= self.threshold):
+            # Invariant: the heap holds every document seen so far whose hash is below the
+            # threshold, so the result is the longest hash-ordered prefix that fits, whatever
+            # the order documents arrive in (equal hashes, i.e. equal texts, leave together).
+            neg, _, gone = heapq.heappop(self._heap)
+            self.threshold = min(self.threshold, -neg)
             self.bytes -= gone
             self.evicted += 1
-
-    def _full_for(self, size: int) -> bool:
-        return ((self.max_docs is not None and len(self._heap) >= self.max_docs)
-                or (self.max_bytes is not None and self.bytes + size > self.max_bytes))
 
     def _over(self) -> bool:
         return bool(self._heap) and ((self.max_docs is not None and len(self._heap) > self.max_docs)

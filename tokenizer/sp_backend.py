@@ -1,6 +1,6 @@
 """Training with ``sentencepiece`` (BPE and Unigram, byte fallback), from an iterator.
 
-Writes ``spm.model``/``spm.vocab`` and returns the path of the model; :mod:`tokenizer.sp_convert`
+Writes ``spm.model`` and returns the path of the model; :mod:`tokenizer.sp_convert`
 turns it into a ``tokenizer.json`` that encodes to the same ids.
 
 Fixed choices (not options), so that conversion is exact and decoding restores the text:
@@ -10,6 +10,7 @@ and extras (sentencepiece places them in the first free ids, which keeps our id 
 """
 from __future__ import annotations
 
+import io
 import os
 from typing import Iterable, Iterator
 
@@ -58,11 +59,16 @@ def trainer_args(config: TokenizerConfig) -> dict:
 def train_sentencepiece(texts: Iterable[str], config: TokenizerConfig, output_dir: str) -> str:
     """Train on ``texts``; returns the path of the written ``.model``."""
     spm.set_random_generator_seed(config.seed)
-    prefix = os.path.join(output_dir, MODEL_PREFIX)
+    # Written through model_writer, not model_prefix: the prefix (an output path) would be
+    # stored inside the model and make two otherwise identical models differ.
+    model = io.BytesIO()
     try:
-        spm.SentencePieceTrainer.train(sentence_iterator=sentences(texts), model_prefix=prefix,
+        spm.SentencePieceTrainer.train(sentence_iterator=sentences(texts), model_writer=model,
                                        **trainer_args(config))
     except RuntimeError as exc:  # e.g. "Vocabulary size too high", "vocab_size must be > required chars"
         raise ValueError(f"sentencepiece could not train {config.algorithm} with vocab_size="
                          f"{config.vocab_size}: {exc}") from None
-    return prefix + ".model"
+    path = os.path.join(output_dir, MODEL_PREFIX + ".model")
+    with open(path, "wb") as fh:
+        fh.write(model.getvalue())
+    return path

@@ -5,7 +5,7 @@ Output directory:
 - ``special_tokens.json``: role -> token and id (ids 0.. in the order pad, bos, eos, unk, mask)
 - ``tokenizer_config.json``: special-token names for ``PreTrainedTokenizerFast.from_pretrained(DIR)``
 - ``train_report.json``: resolved config, sample size, vocabulary size, timings, library versions
-- ``spm.model``, ``spm.vocab``: the sentencepiece model (sentencepiece backend only)
+- ``spm.model``: the sentencepiece model (sentencepiece backend only)
 """
 from __future__ import annotations
 
