@@ -5,6 +5,7 @@ run config as in the stage command's ``--config``.
 """
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -112,3 +113,23 @@ class RunConfig(StageConfig):
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
         return self
+
+
+def _resolve(path: str, base: str) -> str:
+    if "://" in path or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(base, path))
+
+
+def resolve_paths(config: RunConfig, config_file: str) -> RunConfig:
+    """Input paths in a run config are relative to the config file (as in mixture files),
+    so a run works from any directory; ``output`` stays relative to where you run it."""
+    base = os.path.dirname(os.path.abspath(config_file))
+    for source in config.sources:
+        source.inputs = [_resolve(p, base) for p in source.inputs]
+    config.quality.positive = [_resolve(p, base) for p in config.quality.positive]
+    if config.quality.model:
+        config.quality.model = _resolve(config.quality.model, base)
+    if config.tokenizer.path:
+        config.tokenizer.path = _resolve(config.tokenizer.path, base)
+    return config

@@ -78,6 +78,36 @@ def histogram_section(values: np.ndarray, title: str, xlabel: str, bins: Any = 2
     return _png(fig)
 
 
+def quality_section(out: Path, sources: list[str]) -> str:
+    """Scored vs kept documents per score band, from the quality stage's counters."""
+    scored: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for source in sources:
+        stats_path = out / "quality" / source / "stats.json"
+        if not stats_path.exists():
+            continue
+        counters = json.loads(stats_path.read_text())["counters"]
+        for values in counters.values():
+            for name, value in values.items():
+                if name.startswith("band:"):
+                    scored[name[5:]] = scored.get(name[5:], 0) + value
+                elif name.startswith("kept_band:"):
+                    kept[name[10:]] = kept.get(name[10:], 0) + value
+    if not scored:
+        return "<p>The quality stage did not run.</p>"
+    bands = sorted(scored)
+    fig = Figure(figsize=(7, 3))
+    ax = fig.subplots()
+    xs = np.arange(len(bands))
+    ax.bar(xs - 0.2, [scored[b] for b in bands], width=0.4, color="#bbbbbb", label="scored")
+    ax.bar(xs + 0.2, [kept.get(b, 0) for b in bands], width=0.4, color="#4c78a8", label="kept")
+    ax.set_xticks(xs, bands, rotation=45, fontsize=7)
+    ax.set_xlabel("quality_score band (P(reference-like))")
+    ax.set_ylabel("documents")
+    ax.legend(fontsize=8)
+    return _png(fig) + f"<p>{sum(scored.values())} documents scored, {sum(kept.values())} kept.</p>"
+
+
 def mixture_section(manifest: dict) -> str:
     rows = manifest.get("mixture", [])
     if not rows:
@@ -117,10 +147,7 @@ def write_run_report(path: str | Path, out: str | Path, funnel: list[FunnelRow],
         [html.escape(s["stage"]), s["status"], f"{s.get('seconds', 0):.1f}", html.escape(str(s["output"]))]
         for s in summary]))
     parts.append("<h2>Funnel</h2>" + funnel_section(funnel))
-    quality_files = [p for s in sources for p in sorted((out / "quality" / s / "documents").glob("*.parquet"))]
-    parts.append("<h2>Quality scores (documents kept by selection)</h2>" + histogram_section(
-        _column(quality_files, "quality_score"), "quality_score of kept documents", "P(reference-like)",
-        bins=np.linspace(0, 1, 21)))
+    parts.append("<h2>Quality scores</h2>" + quality_section(out, sources))
     dedup_files = [p for s in sources for p in sorted((out / "dedup" / s / "documents").glob("*.parquet"))]
     sizes = _column(dedup_files, "dedup_cluster_size")
     parts.append("<h2>Near-duplicate clusters</h2>" + histogram_section(
