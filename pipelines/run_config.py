@@ -27,13 +27,13 @@ class SourceConfig(StageConfig):
     dumps that are already clean text) only through dedup, unless ``curate`` says otherwise.
     """
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: Literal["crawl", "documents"] = "crawl"
-    inputs: list[str] = Field(default_factory=list)
-    crawl: CrawlConfig | None = None
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")  # also the output folder name
+    kind: Literal["crawl", "documents"] = "crawl"  # crawl: WARC/WET; documents: JSONL/Parquet/text
+    inputs: list[str] = Field(default_factory=list)  # globs, directories or URLs
+    crawl: CrawlConfig | None = None  # a Common Crawl id + file range instead of (or besides) inputs
     weight: float = Field(gt=0)  # share of training tokens (normalised over sources)
     curate: bool | None = None  # filters + quality; default: True for crawl, False for documents
-    dedup: bool = True
+    dedup: bool = True  # MinHash near-dedup of this source (when the dedup stage is enabled)
 
     @model_validator(mode="after")
     def _has_inputs(self):
@@ -53,14 +53,14 @@ class QualityStageConfig(StageConfig):
     or use an existing ``model``; then select documents by ``mode``."""
 
     enabled: bool = True
-    model: str | None = None
-    positive: list[str] = Field(default_factory=list)
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    mode: Literal["pareto", "threshold", "top_fraction"] = "pareto"
-    alpha: float = Field(9.0, gt=0)
-    threshold: float = Field(0.5, ge=0, le=1)
-    fraction: float = Field(0.5, gt=0, le=1)
-    seed: int = 0
+    model: str | None = None  # an existing fastText model; else one is trained
+    positive: list[str] = Field(default_factory=list)  # reference text files to train on
+    train: TrainConfig = Field(default_factory=TrainConfig)  # fastText training settings
+    mode: Literal["pareto", "threshold", "top_fraction"] = "pareto"  # selection rule
+    alpha: float = Field(9.0, gt=0)  # pareto: GPT-3's value
+    threshold: float = Field(0.5, ge=0, le=1)  # threshold: keep score >= threshold
+    fraction: float = Field(0.5, gt=0, le=1)  # top_fraction: share of documents kept
+    seed: int = 0  # pareto: the draw is seeded from (seed, document id)
 
     @model_validator(mode="after")
     def _model_or_data(self):
@@ -76,16 +76,16 @@ class DedupStageConfig(DedupConfig):
 class TokenizerStageConfig(StageConfig):
     """Use an existing tokenizer directory (``path``) or train one on the curated documents."""
 
-    path: str | None = None
-    train: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    path: str | None = None  # an existing tokenizer directory (skips training)
+    train: TokenizerConfig = Field(default_factory=TokenizerConfig)  # used when path is not set
 
 
 class ShardsStageConfig(StageConfig):
-    total_tokens: int = Field(gt=0)
-    seq_len: int = Field(512, ge=2)
-    seed: int = 1234
-    packing: Literal["best_fit", "concat", "pad"] = "best_fit"
-    rows_per_shard: int = Field(4096, ge=1)
+    total_tokens: int = Field(gt=0)  # training token budget shared by the sources' weights
+    seq_len: int = Field(512, ge=2)  # tokens per row
+    seed: int = 1234  # sampling of fractional epochs and row shuffling
+    packing: Literal["best_fit", "concat", "pad"] = "best_fit"  # see docs/shards.md
+    rows_per_shard: int = Field(4096, ge=1)  # target rows per Parquet shard
 
 
 class ValidateStageConfig(ValidateConfig):
@@ -94,16 +94,16 @@ class ValidateStageConfig(ValidateConfig):
 
 
 class RunConfig(StageConfig):
-    output: str = "out/run"
-    beam_args: list[str] = Field(default_factory=list)  # Beam flags; CLI flags after `--` are added
-    sources: list[SourceConfig] = Field(min_length=1)
-    ingest: IngestConfig = Field(default_factory=IngestConfig)
-    filters: FiltersConfig = Field(default_factory=lambda: FiltersConfig(enabled=True))
-    quality: QualityStageConfig = Field(default_factory=lambda: QualityStageConfig(enabled=False))
-    dedup: DedupStageConfig = Field(default_factory=DedupStageConfig)
-    tokenizer: TokenizerStageConfig = Field(default_factory=TokenizerStageConfig)
-    shards: ShardsStageConfig
-    validate_: ValidateStageConfig = Field(default_factory=ValidateStageConfig, alias="validate")
+    output: str = "out/run"  # relative to the working directory; --output overrides
+    beam_args: list[str] = Field(default_factory=list)  # Beam flags; CLI flags after `--` are added  # Beam flags; CLI flags after `--` are added
+    sources: list[SourceConfig] = Field(min_length=1)  # the mixture's sources, with weights
+    ingest: IngestConfig = Field(default_factory=IngestConfig)  # extraction of crawl sources
+    filters: FiltersConfig = Field(default_factory=lambda: FiltersConfig(enabled=True))  # C4 set on by default
+    quality: QualityStageConfig = Field(default_factory=lambda: QualityStageConfig(enabled=False))  # off by default
+    dedup: DedupStageConfig = Field(default_factory=DedupStageConfig)  # MinHash LSH near-dedup
+    tokenizer: TokenizerStageConfig = Field(default_factory=TokenizerStageConfig)  # train one or use path
+    shards: ShardsStageConfig  # mixture budget, sequence length, packing
+    validate_: ValidateStageConfig = Field(default_factory=ValidateStageConfig, alias="validate")  # proxy LM checks
 
     model_config = {**StageConfig.model_config, "populate_by_name": True}
 

@@ -99,3 +99,12 @@ def test_bad_run_config_is_a_clear_error(tmp_path, capsys):
     assert main(["run", str(config), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "sources.0" in err and "shards.seq_lenn" in err
+
+
+def test_config_reference_is_up_to_date(repo_root):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(repo_root / "scripts" / "config_reference.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

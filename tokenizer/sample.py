@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 import xxhash
 
-from curation.io.docfiles import iter_documents
+from curation.io.docfiles import iter_file_texts
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class TextSample:
         for path in self.paths:
             stats.files += 1
             try:
-                for doc in iter_documents(path, on_error=bad_row):
-                    text = doc.get("text") or ""
+                # Text only: building full documents would cost ~4x the JSON parsing itself.
+                for text in iter_file_texts(path, on_error=bad_row):
                     stats.docs_seen += 1
                     if not text.strip():
                         stats.docs_empty += 1

@@ -10,7 +10,7 @@ from curation.validate.config import ValidateConfig
 from curation.validate.manifest import load_manifest, shard_files
 from curation.validate.proxy_eval import run_proxy
 from curation.validate.scan import scan_shard
-from curation.validate.scoring import robust_z, verdict_reasons
+from curation.validate.scoring import expected_repeat_share, robust_z, verdict_reasons
 from curation.validate.stats import js_divergence
 
 # Reasons known before the proxy runs: such shards are kept out of its training sample.
@@ -22,6 +22,7 @@ def validate_shards(shards_dir: str | Path, cfg: ValidateConfig | None = None) -
     cfg = cfg or ValidateConfig()
     shards_dir = Path(shards_dir)
     manifest = load_manifest(shards_dir)
+    allowance = expected_repeat_share(manifest.get("mixture"))
     scans = [scan_shard(shards_dir / name, entry, manifest, cfg, seed=cfg.seed + i)
              for i, (name, entry) in enumerate(shard_files(shards_dir, manifest))]
     with_stats = [s for s in scans if s.stats is not None]
@@ -34,7 +35,7 @@ def validate_shards(shards_dir: str | Path, cfg: ValidateConfig | None = None) -
                           "unigram_js": (js_divergence(s.stats.unigram, total - s.stats.unigram)
                                          if s.stats else None)}
     trainable = [f for f, d in shards.items()
-                 if not any(r.startswith("check:") or r in STAT_REASONS for r in verdict_reasons(d, cfg))]
+                 if not any(r.startswith("check:") or r in STAT_REASONS for r in verdict_reasons(d, cfg, allowance))]
     proxy, scores = run_proxy(scans, trainable, int(manifest["seq_len"]), int(manifest["vocab_size"]), cfg)
 
     loss_z = robust_z({f: (scores.get(f) or {}).get("loss") for f in shards}, cfg.mad_floor,
@@ -46,7 +47,7 @@ def validate_shards(shards_dir: str | Path, cfg: ValidateConfig | None = None) -
         d["eval_tokens"] = (scores.get(f) or {}).get("eval_tokens", 0)
         d["loss_z"] = loss_z[f]
         d["learnability"] = None if learn[f] is None else {"loss_drop": learn[f], "z": learn_z[f]}
-        d["reasons"] = verdict_reasons(d, cfg)
+        d["reasons"] = verdict_reasons(d, cfg, allowance)
         d["verdict"] = "fail" if d["reasons"] else "pass"
     counts = {"shards": len(shards), "passed": sum(d["verdict"] == "pass" for d in shards.values())}
     counts["failed"] = counts["shards"] - counts["passed"]

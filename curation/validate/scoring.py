@@ -22,8 +22,23 @@ def robust_z(values: dict[str, float], mad_floor: float, min_count: int) -> dict
     return {k: z.get(k) for k in values}
 
 
-def verdict_reasons(shard: dict, cfg) -> list[str]:
-    """Why a shard fails, in a fixed order; an empty list means it passes."""
+def expected_repeat_share(mixture: list[dict] | None) -> float:
+    """The share of tokens the mixture itself repeats: a source taken for ``e > 1`` epochs
+    repeats ``1 - 1/e`` of its tokens. Repeated segments up to this share are by design."""
+    total = sum(row.get("tokens_taken", 0) for row in mixture or [])
+    if not total:
+        return 0.0
+    return sum(row.get("tokens_taken", 0) / total * max(0.0, 1.0 - 1.0 / row["epochs"])
+               for row in mixture if row.get("epochs"))
+
+
+def verdict_reasons(shard: dict, cfg, repeat_allowance: float = 0.0) -> list[str]:
+    """Why a shard fails, in a fixed order; an empty list means it passes.
+
+    ``repeat_allowance`` (see :func:`expected_repeat_share`) raises the limit on repeated
+    segments, not on repeated whole rows: a mixture with several epochs repeats documents,
+    but best-fit packing almost never rebuilds the same row.
+    """
     reasons = [f"check:{name}" for name, c in shard["checks"].items() if not c["ok"]]
     z = shard.get("loss_z")
     if z is not None and abs(z) > cfg.loss_z_max:
@@ -32,8 +47,8 @@ def verdict_reasons(shard: dict, cfg) -> list[str]:
     if js is not None and js > cfg.unigram_js_max:
         reasons.append("unigram_divergence")
     stats = shard.get("stats") or {}
-    if max(stats.get("repeated_row_fraction", 0.0), stats.get("repeated_token_fraction", 0.0)) \
-            > cfg.repeated_fraction_max:
+    if stats.get("repeated_row_fraction", 0.0) > cfg.repeated_fraction_max or \
+            stats.get("repeated_token_fraction", 0.0) > cfg.repeated_fraction_max + repeat_allowance:
         reasons.append("repeated_rows")
     if stats and stats.get("pad_fraction", 0.0) > cfg.pad_fraction_max:
         reasons.append("mostly_padding")
