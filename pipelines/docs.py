@@ -29,6 +29,7 @@ from pipelines.filtering import FilterDocuments
 from pipelines.quality import ScoreAndSelect
 from pipelines.metrics import run_and_report
 from pipelines.options import make_options, runner_name
+from pipelines.progress import ReportProgress
 from pipelines.write import WriteDocuments, WriteRecords
 
 DOCUMENTS_DIR = "documents"
@@ -128,6 +129,7 @@ def build(pipeline: beam.Pipeline, config: DocsConfig, output_dir: str,
         docs = docs | "Quality" >> ScoreAndSelect(config.quality)
     (errors | "AllErrors" >> beam.Flatten()
      | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key"))
+    docs = docs | "Progress" >> beam.ParDo(ReportProgress("documents"))
     return docs | "WriteDocs" >> WriteDocuments(join(output_dir, DOCUMENTS_DIR), config.output.format,
                                                 records_per_shard=config.output.docs_per_shard)
 

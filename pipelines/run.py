@@ -28,6 +28,7 @@ import apache_beam as beam
 from curation.io.paths import expand, join
 from pipelines.metrics import run_and_report
 from pipelines.options import make_options
+from pipelines.progress import ReportProgress
 from pipelines.read import ERRORS_TAG, ReadDocuments
 from pipelines.run_config import RunConfig
 from pipelines.write import WriteDocuments, WriteRecords
@@ -70,13 +71,15 @@ def input_fingerprint(patterns: list[str]) -> list[tuple[str, int]]:
     return out
 
 
-def run_document_stage(inputs: list[str], output_dir: str, transform: Callable[[Any], Any],
+def run_document_stage(label: str, inputs: list[str], output_dir: str, transform: Callable[[Any], Any],
                        beam_args: list[str], echo: bool) -> dict:
     """Read documents -> ``transform`` -> write documents, errors and stats.json."""
     pipeline = beam.Pipeline(options=make_options(beam_args))
     loaded = pipeline | "Read" >> ReadDocuments(inputs)
     result = transform(loaded.docs)
     kept = result["kept"] if isinstance(result, dict) else result
+    if echo:
+        kept = kept | "Progress" >> beam.ParDo(ReportProgress(label))
     kept | "Write" >> WriteDocuments(join(output_dir, "documents"))
     (loaded[ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key"))
     return run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo)
@@ -155,7 +158,8 @@ class Planner:
         output = join(self.out, "filter", name)
         return Stage(f"filter:{name}", output,
                      {"stage": "filter", "config": self.dump(config), **self._upstream(paths, last)},
-                     lambda: run_document_stage(paths, output, lambda docs: docs | FilterDocuments(config),
+                     lambda: run_document_stage(f"filter:{name}", paths, output,
+                                                lambda docs: docs | FilterDocuments(config),
                                                 self.beam_args, self.echo),
                      inputs=paths, source=name)
 
@@ -191,7 +195,8 @@ class Planner:
         fingerprint = {"stage": "quality", "config": self.dump(config), **self._upstream(paths, last),
                        "model": model_stage.digest if model_stage else input_fingerprint([model_path])}
         return Stage(f"quality:{name}", output, fingerprint,
-                     lambda: run_document_stage(paths, output, lambda docs: docs | ScoreAndSelect(config),
+                     lambda: run_document_stage(f"quality:{name}", paths, output,
+                                                lambda docs: docs | ScoreAndSelect(config),
                                                 self.beam_args, self.echo),
                      inputs=paths, source=name)
 
@@ -203,7 +208,8 @@ class Planner:
         output = join(self.out, "dedup", name)
         return Stage(f"dedup:{name}", output,
                      {"stage": "dedup", "config": self.dump(config), **self._upstream(paths, last)},
-                     lambda: run_document_stage(paths, output, lambda docs: docs | NearDedup(config),
+                     lambda: run_document_stage(f"dedup:{name}", paths, output,
+                                                lambda docs: docs | NearDedup(config),
                                                 self.beam_args, self.echo),
                      inputs=paths, source=name)
 
@@ -274,6 +280,18 @@ def _validate(shards_dir: str, output: str, config, echo: bool) -> None:
         print(f"validation: {len(result.get('shards', []))} shard(s), {len(failed)} failed {failed or ''}", flush=True)
 
 
+def _document_counts(stage: Stage) -> str:
+    """``: 309 -> 133 documents`` from the stage's counters, when it is a document stage."""
+    from curation.report.funnel import load_counters, stage_rows
+
+    rows = stage_rows(stage.source or "", stage.kind, load_counters(stage.output))
+    if stage.kind == "extract":
+        rows = [r for r in rows if r.step == "extract"]
+    if not rows:
+        return ""
+    return f": {rows[0].docs_in:,} -> {rows[-1].docs_out:,} documents"
+
+
 def execute(stages: list[Stage], stop_after: str | None = None, echo: bool = True) -> list[dict]:
     """Run the stages in order, skipping current ones; returns one summary dict per stage."""
     summary = []
@@ -296,7 +314,7 @@ def execute(stages: list[Stage], stop_after: str | None = None, echo: bool = Tru
             json.dump({"stage": stage.name, "fingerprint": stage.digest, "seconds": round(seconds, 3)}, fh,
                       indent=2, sort_keys=True)
         if echo:
-            print(f"{label}: done in {seconds:.1f} s", flush=True)
+            print(f"{label}: done in {seconds:.1f} s{_document_counts(stage)}", flush=True)
         summary.append({"stage": stage.name, "status": "ran", "seconds": round(seconds, 3), "output": stage.output})
         if stop_after and stage.name == stop_after:
             if echo:
