@@ -2,11 +2,30 @@
 
 For every algorithm/backend pair, on the same corpus (default ~50 MB, realistic text:
 the shipped book chapters, web pages and multilingual lines, re-mixed into new documents):
-- training wall time through our CLI (JSONL documents, sampling, special tokens, conversion)
-  vs the library's own file trainer on the same text as a plain file (ratio; goal <= 1.1x),
+- training wall time through our CLI vs the library's own file trainer on the same text
+  (ratio; goal <= 1.1x), and the CPU time (user + system, all threads) of each side, which a
+  busy shared machine disturbs less than wall time,
 - peak memory (VmHWM of the child process: ru_maxrss would carry this parent's over exec) of both,
 - encode throughput (tokens/s) of ``tokenizer.load(DIR).encode_batch`` (and sentencepiece's
   own batch encoder for the sentencepiece models).
+
+What each side does (same documents, same vocabulary size, same trainer settings):
+- CLI: ``curation tokenizer train --input corpus.jsonl`` in a fresh process: import, expand the
+  input, read the ``text`` of every JSONL row, the bottom-k sample (default 1 GiB budget: every
+  document, hashed and kept), then
+  * hf: the sample written to a temporary file (each document + "\n"), ``Tokenizer.train([file])``
+    (the library's file trainer: one sequence per line, as DIRECT); Unigram scores canonicalised,
+    WordPiece continuation symbols prepared (one pass over the characters);
+  * sentencepiece: the documents' non-blank lines through ``sentence_iterator`` (lines of the
+    plain file = the same sentences), then the model converted to ``tokenizer.json``;
+  then tokenizer.json, special_tokens.json and the report written.
+- direct: a fresh process, import the library, train from ``corpus.txt`` (the same documents,
+  one after another, each + "\n") with the same trainer settings: hf BPE byte-level,
+  min_frequency 2; WordPiece NFKC + BERT pre-tokenizer; Unigram NFKC + Metaspace, max piece
+  16; sentencepiece with our fixed options (byte fallback, identity normalisation, ...).
+  Differences kept small on purpose: ours adds printable ASCII to the initial alphabet (hf),
+  ``##c`` continuation symbols (WordPiece) and post-processing; neither side is given threads
+  the other lacks (both use all cores).
 
     python bench/tokenizer.py [--mb 50] [--repeats 3] [--vocab 8000] [--pairs hf:bpe,sentencepiece:unigram]
 """
@@ -16,6 +35,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -101,16 +121,22 @@ def build_corpus(target_bytes: int, folder: str, seed: int = 0) -> tuple[str, st
     return jsonl, plain, texts
 
 
-def run_child(code: str, args: list[str]) -> tuple[float, int]:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_child(code: str, args: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, all threads) and peak RSS (kB) of one child."""
+    started, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"child failed: {proc.stderr[-2000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     if result.get("rc", 0) != 0:
         raise RuntimeError(f"CLI failed: {proc.stderr[-2000:]}")
-    return seconds, result["maxrss_kb"]
+    return seconds, cpu, result["maxrss_kb"]
 
 
 def encode_throughput(out: str, texts: list[str], backend: str, repeats: int) -> tuple[float, float | None]:
@@ -156,26 +182,30 @@ def main() -> int:
         print(f"corpus: {len(texts):,} documents, {os.path.getsize(plain) / 1e6:.1f} MB of text "
               f"(JSONL {os.path.getsize(jsonl) / 1e6:.1f} MB); vocab {args.vocab}; {os.cpu_count()} cores; "
               f"encode sample {size / 1e6:.1f} MB; repeats {args.repeats}")
-        header = (f"{'pair':<22} {'CLI s':>8} {'direct s':>9} {'ratio':>6} {'CLI MB':>8} {'direct MB':>10} "
-                  f"{'encode tok/s':>13} {'sp native tok/s':>16}")
+        header = (f"{'pair':<22} {'CLI s':>8} {'direct s':>9} {'ratio':>6} {'CLI cpu':>8} {'dir cpu':>8} "
+                  f"{'cpu ratio':>9} {'CLI MB':>8} {'direct MB':>10} {'encode tok/s':>13} {'sp native tok/s':>16}")
         print(header)
         print("-" * len(header))
         for pair in args.pairs.split(","):
             backend, algorithm = pair.split(":")
-            ours_t, ours_m, direct_t, direct_m = [], [], [], []
+            ours_t, ours_c, ours_m, direct_t, direct_c, direct_m = [], [], [], [], [], []
             out = os.path.join(tmp, f"ours-{backend}-{algorithm}")
             for _ in range(args.repeats):
-                t, m = run_child(OURS, ["tokenizer", "train", "--input", jsonl, "--output", out, "--backend", backend,
+                t, c, m = run_child(OURS, ["tokenizer", "train", "--input", jsonl, "--output", out, "--backend", backend,
                                         "--algorithm", algorithm, "--vocab-size", str(args.vocab), "-q"])
                 ours_t.append(t)
+                ours_c.append(c)
                 ours_m.append(m)
-                t, m = run_child(DIRECT, [backend, algorithm, str(args.vocab), plain,
+                t, c, m = run_child(DIRECT, [backend, algorithm, str(args.vocab), plain,
                                           os.path.join(tmp, f"direct-{backend}-{algorithm}")])
                 direct_t.append(t)
+                direct_c.append(c)
                 direct_m.append(m)
             tps, native = encode_throughput(out, encode_texts, backend, max(args.repeats, 3))
             ct, dt = statistics.median(ours_t), statistics.median(direct_t)
-            print(f"{backend + ' ' + algorithm:<22} {ct:>8.1f} {dt:>9.1f} {ct / dt:>6.2f} "
+            cc, dc = statistics.median(ours_c), statistics.median(direct_c)
+            print(f"{backend + ' ' + algorithm:<22} {ct:>8.1f} {dt:>9.1f} {ct / dt:>6.2f} {cc:>8.1f} {dc:>8.1f} "
+                  f"{cc / dc:>9.2f} "
                   f"{max(ours_m) / 1024:>8.0f} {max(direct_m) / 1024:>10.0f} {tps:>13,.0f} "
                   f"{(f'{native:,.0f}' if native else '-'):>16}", flush=True)
     return 0
