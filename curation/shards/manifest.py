@@ -63,9 +63,9 @@ def read_manifest(directory: str) -> dict:
     return manifest
 
 
-def file_sha256(path: str, chunk: int = 1 << 22) -> str:
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     digest = hashlib.sha256()
-    with open_read(path) as fh:
+    with open_read(os.fspath(path)) as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()

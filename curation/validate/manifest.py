@@ -1,7 +1,6 @@
 """Reading a shard directory's ``manifest.json`` (layout in docs/architecture.md)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -42,10 +41,3 @@ def shard_files(shards_dir: str | Path, manifest: dict[str, Any]) -> list[tuple[
     names = list(listed) + [n for n in on_disk if n not in listed]
     return [(name, listed.get(name)) for name in names]
 
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
