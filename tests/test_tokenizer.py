@@ -214,3 +214,28 @@ def test_bottom_k_sample_ignores_arrival_order():
         assert sum(len(t) for t in kept) <= 9000 and len(kept) <= 150
         results.add(tuple(kept))
     assert len(results) == 1
+
+
+def test_text_fast_path_matches_document_reader(corpus, tmp_path):
+    # The tokenizer reads only the text column; it must see exactly what iter_documents sees.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.io.docfiles import iter_documents, iter_file_texts, iter_texts
+
+    docs = corpus["docs"][:40]
+    files = [str(tmp_path / name) for name in ("d.jsonl", "d.jsonl.gz", "d.parquet")]
+    for path in files:
+        write_documents(path, docs)
+    (tmp_path / "d.txt").write_text("one line\n\n  second line  \n", encoding="utf-8")
+    files.append(str(tmp_path / "d.txt"))
+    for path in files:
+        assert list(iter_file_texts(path)) == [d["text"] for d in iter_documents(path)], path
+    assert len(list(iter_texts(files))) == 3 * len(docs) + 2
+    nulls = str(tmp_path / "nulls.parquet")
+    pq.write_table(pa.table({"text": ["a", None, "b"], "url": ["u1", "u2", "u3"]}), nulls)
+    bad = []
+    assert list(iter_file_texts(nulls, on_error=lambda p, n, why: bad.append(n))) == ["a", "b"]
+    assert bad == [2]
+    with pytest.raises(ValueError, match="row 2"):
+        list(iter_file_texts(nulls))
