@@ -87,6 +87,20 @@ def prose_pages(chapters, rng, date) -> list[Page]:
     return pages
 
 
+def remix(chapters: list[list[str]], rng: random.Random) -> list[list[str]]:
+    """New text with the book's shape: every paragraph rebuilt from sentences drawn at random
+    from the whole book. Benchmark copies use it, so that scaled-up corpora are not just the
+    sample repeated (which span dedup and MinHash would reduce back to one copy)."""
+    import re
+
+    pool = [s for chapter in chapters for p in chapter for s in re.split(r"(?<=[.!?])\s+", p) if s]
+    out = []
+    for chapter in chapters:
+        out.append([" ".join(rng.choice(pool) for _ in range(max(2, len(re.split(r"(?<=[.!?])\s+", p)))))
+                    for p in chapter])
+    return out
+
+
 def near_duplicate(page: Page, rng: random.Random, n: int) -> Page:
     """Same article on a mirror: a few words changed, a line of boilerplate added."""
     html = page.html
@@ -203,6 +217,8 @@ def build_pages(seed: int = 20240522, copy: int = 0) -> tuple[list[Page], list[d
     rng = random.Random(seed + copy)
     chapters = T.gutenberg_chapters(str(BOOK))
     web_chapters, reference_chapters = chapters[:22], chapters[22:]
+    if copy:
+        web_chapters, reference_chapters = remix(web_chapters, rng), remix(reference_chapters, rng)
     date = f"2024-05-{18 + copy % 10:02d}T0{copy % 10}:00:00Z"
     badwords = []
     words_file = SHARED / "ldnoobw" / "en"
