@@ -67,7 +67,7 @@ def paragraphs_html(paragraphs: list[str]) -> str:
 
 def slug(text: str, n: int) -> str:
     words = [w.strip(".,;:!?\"'").lower() for w in text.split()[:5]]
-    return "-".join(w for w in words if w.isalnum())[:40] + f"-{n}"
+    return "-".join(w for w in words if w.isascii() and w.isalnum())[:40] + f"-{n}"
 
 
 def prose_pages(chapters, rng, date) -> list[Page]:
