@@ -16,33 +16,18 @@ duplicates are found across input files and workers. Every namespace satisfies
 """
 from __future__ import annotations
 
-from typing import Any
-
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from filters.c4 import normalize_url, select_newest
 from filters.c4_spans import drop_spans, losing_occurrences, span_hashes
 from filters.config import FiltersConfig, steps_after_dedup, steps_before_dedup
+from pipelines.counters import Counters
 from pipelines.steps import ApplySteps, text_bytes
-
-
-class _Counters:
-    """Lazily created Beam counters of one namespace."""
-
-    def __init__(self, namespace: str):
-        self.namespace = namespace
-        self._made: dict[str, Any] = {}
-
-    def inc(self, name: str, value: int = 1) -> None:
-        if name not in self._made:
-            self._made[name] = Metrics.counter(self.namespace, name)
-        self._made[name].inc(value)
 
 
 class _PickNewest(beam.DoFn):
     def __init__(self):
-        self.counters = _Counters("url_dedup")
+        self.counters = Counters("url_dedup")
 
     def process(self, element):
         _, docs = element
@@ -81,7 +66,7 @@ class DedupUrls(beam.PTransform):
 
     def expand(self, docs):
         normalize = self.normalize
-        counters = _Counters("url_dedup")  # for documents without a URL
+        counters = Counters("url_dedup")  # for documents without a URL
 
         def pass_through(doc):
             counters.inc("in")
@@ -103,7 +88,7 @@ class _RemoveSpans(beam.DoFn):
     def __init__(self, span_size: int, min_num_sentences: int | None):
         self.span_size = span_size
         self.min_num_sentences = min_num_sentences
-        self.counters = _Counters("c4_span_dedup")
+        self.counters = Counters("c4_span_dedup")
 
     def process(self, element):
         _, joined = element
@@ -136,7 +121,7 @@ class DedupSpans(beam.PTransform):
 
     def expand(self, docs):
         span_size = self.span_size
-        counters = _Counters("c4_span_dedup")
+        counters = Counters("c4_span_dedup")
 
         def occurrences(doc):
             for digest, position in span_hashes(doc["text"], span_size):

@@ -6,10 +6,10 @@ reshuffled so that a few big files spread their extraction work over all workers
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from curation.io.warc import RawRecord, RecordError, SkippedRecord, iter_records
 from filters.extract import ExtractionError, HtmlToDocument
+from pipelines.counters import Counters
 
 ERRORS_TAG = "errors"
 # Extraction outcomes that are a page without text, not damage: counted as drops, not errors.
@@ -19,12 +19,7 @@ DROP_REASONS = ("empty_text",)
 class _ReadWarcFile(beam.DoFn):
     def __init__(self, max_payload_bytes: int):
         self.max_payload_bytes = max_payload_bytes
-        self._counters: dict = {}
-
-    def _inc(self, name: str, value: int = 1) -> None:
-        if name not in self._counters:
-            self._counters[name] = Metrics.counter("ingest", name)
-        self._counters[name].inc(value)
+        self._inc = Counters("ingest").inc
 
     def process(self, path: str):
         self._inc("files")
@@ -61,12 +56,7 @@ class ReadWarcRecords(beam.PTransform):
 class _Extract(beam.DoFn):
     def __init__(self, make_document: HtmlToDocument):
         self.make_document = make_document
-        self._counters: dict = {}
-
-    def _inc(self, name: str, value: int = 1) -> None:
-        if name not in self._counters:
-            self._counters[name] = Metrics.counter("extract", name)
-        self._counters[name].inc(value)
+        self._inc = Counters("extract").inc
 
     def process(self, record: RawRecord):
         self._inc("in")
