@@ -17,12 +17,8 @@ SEQ, VOCAB = 64, 512
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run faster on one thread than on two contended ones (shared CI cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(torch_one_thread):
     yield
-    torch.set_num_threads(before)
 FAST = ["--model", "tiny", "--steps", "25", "--device", "cpu", "--seed", "7",
         "--set", "batch_size=8", "--set", "probe_steps=3", "--set", "train_rows_per_shard=24",
         "--set", "eval_rows_per_shard=8"]
