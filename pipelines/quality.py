@@ -18,14 +18,10 @@ import apache_beam as beam
 from apache_beam.transforms.stats import ApproximateQuantiles
 
 from curation.config import config_hash
-from curation.io.paths import join
 from curation.quality.config import QualityConfig
 from filters.quality import QualityModel, QualityScorer, QualitySelector
-from pipelines import read
-from pipelines.metrics import run_and_report
-from pipelines.options import make_options, runner_name
+from pipelines.document_job import run_document_job
 from pipelines.steps import ApplyStep, ApplySteps
-from pipelines.write import WriteDocuments, WriteRecords
 
 
 class _SelectWithCutoff(ApplyStep):
@@ -72,17 +68,8 @@ def run_score(config: QualityConfig, inputs: list[str], output_dir: str, fmt: st
               beam_args: list[str] | None = None, docs_per_shard: int = 50_000,
               echo: bool = True) -> dict[str, dict[str, int]]:
     """Read document files, score and select, write ``documents/``, ``errors/``, ``stats.json``."""
-    reader = read.ReadDocuments(inputs)  # expands the globs now: no input is an error here
     select = ScoreAndSelect(config)
-    options = make_options(beam_args)
-    if echo:
-        print(f"curation quality score: {len(reader.files)} file(s), mode {config.mode} -> {output_dir} "
-              f"on {runner_name(options)}", flush=True)
-    pipeline = beam.Pipeline(options=options)
-    loaded = pipeline | "Read" >> reader
-    kept = loaded.docs | "Quality" >> select
-    kept | "WriteDocs" >> WriteDocuments(join(output_dir, "documents"), fmt, records_per_shard=docs_per_shard)
-    loaded[read.ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key")
-    return run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo,
-                          extra={"config_hash": config_hash(config), "config": config.model_dump(mode="json"),
-                                 "inputs": reader.files})
+    return run_document_job(inputs, output_dir, lambda docs: docs | "Quality" >> select, beam_args,
+                            label=f"curation quality score ({config.mode})", fmt=fmt,
+                            docs_per_shard=docs_per_shard, echo=echo,
+                            extra={"config_hash": config_hash(config), "config": config.model_dump(mode="json")})

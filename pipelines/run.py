@@ -23,15 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import apache_beam as beam
-
 from curation.io.paths import expand, join
-from pipelines.metrics import run_and_report
-from pipelines.options import make_options
-from pipelines.progress import ReportProgress
-from pipelines.read import ERRORS_TAG, ReadDocuments
+from pipelines.document_job import run_document_job
 from pipelines.run_config import RunConfig
-from pipelines.write import WriteDocuments, WriteRecords
 
 MARKER = "_STAGE.json"
 
@@ -71,20 +65,6 @@ def input_fingerprint(patterns: list[str]) -> list[tuple[str, int]]:
     return out
 
 
-def run_document_stage(label: str, inputs: list[str], output_dir: str, transform: Callable[[Any], Any],
-                       beam_args: list[str], echo: bool) -> dict:
-    """Read documents -> ``transform`` -> write documents, errors and stats.json."""
-    pipeline = beam.Pipeline(options=make_options(beam_args))
-    loaded = pipeline | "Read" >> ReadDocuments(inputs)
-    result = transform(loaded.docs)
-    kept = result["kept"] if isinstance(result, dict) else result
-    if echo:
-        kept = kept | "Progress" >> beam.ParDo(ReportProgress(label))
-    kept | "Write" >> WriteDocuments(join(output_dir, "documents"))
-    (loaded[ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key"))
-    return run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo)
-
-
 class Planner:
     """Turns a RunConfig into the ordered list of stages."""
 
@@ -109,14 +89,14 @@ class Planner:
         for source in cfg.sources:
             if source.kind == "crawl":
                 extracted[source.name] = self.add(self._extract_stage(source))
-        model_stage = self._quality_model_stage(extracted) if cfg.quality.enabled else None
+        model = self._quality_model_stage(extracted) if cfg.quality.enabled else None
         for source in cfg.sources:
             paths, last = self._source_inputs(source, extracted.get(source.name))
             if source.curated and cfg.filters.enabled:
                 last = self.add(self._filter_stage(source.name, paths, last))
                 paths = [last.output]
-            if source.curated and model_stage is not None:
-                last = self.add(self._quality_stage(source.name, paths, last, model_stage))
+            if source.curated and model is not None:
+                last = self.add(self._quality_stage(source.name, paths, last, model))
                 paths = [last.output]
             if source.dedup and cfg.dedup.enabled:
                 last = self.add(self._dedup_stage(source.name, paths, last))
@@ -151,22 +131,27 @@ class Planner:
     def _upstream(self, paths: list[str], last: Stage | None) -> dict:
         return {"upstream": last.digest} if last else {"inputs": input_fingerprint(paths)}
 
+    def _document_stage(self, kind: str, name: str, paths: list[str], last: Stage | None, config,
+                        make_transform: Callable[[], Any], **fingerprint: Any) -> Stage:
+        """A read -> transform -> write stage over one source's documents."""
+        output = join(self.out, kind, name)
+        return Stage(f"{kind}:{name}", output,
+                     {"stage": kind, "config": self.dump(config), **self._upstream(paths, last), **fingerprint},
+                     lambda: run_document_job(paths, output, lambda docs: docs | make_transform(), self.beam_args,
+                                              label=f"{kind}:{name}", echo=self.echo),
+                     inputs=paths, source=name)
+
     def _filter_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
         from pipelines.filtering import FilterDocuments
 
         config = self.config.filters
-        output = join(self.out, "filter", name)
-        return Stage(f"filter:{name}", output,
-                     {"stage": "filter", "config": self.dump(config), **self._upstream(paths, last)},
-                     lambda: run_document_stage(f"filter:{name}", paths, output,
-                                                lambda docs: docs | FilterDocuments(config),
-                                                self.beam_args, self.echo),
-                     inputs=paths, source=name)
+        return self._document_stage("filter", name, paths, last, config, lambda: FilterDocuments(config))
 
-    def _quality_model_stage(self, extracted: dict[str, Stage]) -> Stage | None:
+    def _quality_model_stage(self, extracted: dict[str, Stage]) -> tuple[Stage | None, str]:
+        """The training stage (None when the config names a model) and the model's path."""
         quality = self.config.quality
         if quality.model:
-            return None
+            return None, quality.model
         from curation.quality.train import train
 
         output = join(self.out, "quality-model")
@@ -180,38 +165,24 @@ class Planner:
                        "negative": [s.digest for s in extracted.values()]},
                       lambda: _print_card(train(quality.positive, negatives, model_path, quality.train), self.echo),
                       inputs=list(quality.positive) + negatives)
-        stage.model_path = model_path  # type: ignore[attr-defined]
-        return self.add(stage)
+        return self.add(stage), model_path
 
-    def _quality_stage(self, name: str, paths: list[str], last: Stage | None, model_stage: Stage | None) -> Stage:
-        from curation.quality.config import QualityConfig
+    def _quality_stage(self, name: str, paths: list[str], last: Stage | None,
+                       model: tuple[Stage | None, str]) -> Stage:
         from pipelines.quality import ScoreAndSelect
 
-        quality = self.config.quality
-        model_path = quality.model or model_stage.model_path  # type: ignore[union-attr]
-        config = QualityConfig(model=model_path, mode=quality.mode, alpha=quality.alpha,
-                               threshold=quality.threshold, fraction=quality.fraction, seed=quality.seed)
-        output = join(self.out, "quality", name)
-        fingerprint = {"stage": "quality", "config": self.dump(config), **self._upstream(paths, last),
-                       "model": model_stage.digest if model_stage else input_fingerprint([model_path])}
-        return Stage(f"quality:{name}", output, fingerprint,
-                     lambda: run_document_stage(f"quality:{name}", paths, output,
-                                                lambda docs: docs | ScoreAndSelect(config),
-                                                self.beam_args, self.echo),
-                     inputs=paths, source=name)
+        model_stage, model_path = model
+        config = self.config.quality.selection(model_path)
+        model_fingerprint = model_stage.digest if model_stage else input_fingerprint([model_path])
+        return self._document_stage("quality", name, paths, last, config, lambda: ScoreAndSelect(config),
+                                    model=model_fingerprint)
 
     def _dedup_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
         from filters.dedup_config import DedupConfig
         from pipelines.dedup import NearDedup
 
         config = DedupConfig(**self.config.dedup.model_dump(exclude={"enabled"}))
-        output = join(self.out, "dedup", name)
-        return Stage(f"dedup:{name}", output,
-                     {"stage": "dedup", "config": self.dump(config), **self._upstream(paths, last)},
-                     lambda: run_document_stage(f"dedup:{name}", paths, output,
-                                                lambda docs: docs | NearDedup(config),
-                                                self.beam_args, self.echo),
-                     inputs=paths, source=name)
+        return self._document_stage("dedup", name, paths, last, config, lambda: NearDedup(config))
 
     # -- tokenizer, shards, validation -------------------------------------------------
 

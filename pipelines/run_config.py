@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from curation.config import StageConfig
-from curation.quality.config import TrainConfig
+from curation.quality.config import QualityConfig, TrainConfig
 from curation.validate.config import ValidateConfig
 from filters.config import FiltersConfig
 from filters.dedup_config import DedupConfig
@@ -48,25 +48,25 @@ class SourceConfig(StageConfig):
         return self.curate if self.curate is not None else self.kind == "crawl"
 
 
-class QualityStageConfig(StageConfig):
+class QualityStageConfig(QualityConfig):
     """Train a classifier on ``positive`` (reference text) vs the run's raw extracted pages,
-    or use an existing ``model``; then select documents by ``mode``."""
+    or use an existing ``model``; then select documents as ``QualityConfig`` says."""
 
     enabled: bool = True
     model: str | None = None  # an existing fastText model; else one is trained
     positive: list[str] = Field(default_factory=list)  # reference text files to train on
     train: TrainConfig = Field(default_factory=TrainConfig)  # fastText training settings
-    mode: Literal["pareto", "threshold", "top_fraction"] = "pareto"  # selection rule
-    alpha: float = Field(9.0, gt=0)  # pareto: GPT-3's value
-    threshold: float = Field(0.5, ge=0, le=1)  # threshold: keep score >= threshold
-    fraction: float = Field(0.5, gt=0, le=1)  # top_fraction: share of documents kept
-    seed: int = 0  # pareto: the draw is seeded from (seed, document id)
 
     @model_validator(mode="after")
     def _model_or_data(self):
         if self.enabled and not self.model and not self.positive:
             raise ValueError("quality: give model: (a trained classifier) or positive: (reference text to train on)")
         return self
+
+    def selection(self, model_path: str) -> QualityConfig:
+        """The selection settings for the pipeline, with the model to score with."""
+        fields = self.model_dump(exclude={"enabled", "model", "positive", "train"})
+        return QualityConfig(model=model_path, **fields)
 
 
 class DedupStageConfig(DedupConfig):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from filters.base import DocumentStep
+from pipelines.counters import Counters
 
 DROPPED_TAG = "dropped"
 
@@ -25,16 +25,10 @@ class ApplyStep(beam.DoFn):
 
     def __init__(self, step: DocumentStep):
         self.step = step
-        self._counters: dict[str, Any] = {}
+        self._inc = Counters(step.name).inc
 
     def setup(self):
         self.step.setup()
-
-    def _inc(self, name: str, value: int = 1) -> None:
-        counter = self._counters.get(name)
-        if counter is None:
-            counter = self._counters[name] = Metrics.counter(self.step.name, name)
-        counter.inc(value)
 
     def process(self, doc: dict[str, Any]):
         self._inc("in")

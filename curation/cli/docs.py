@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from curation.config import load_config, parse_overrides, read_yaml
+    from curation.config import load_config
     from pipelines.docs import DocsConfig, run
 
     flags: dict = {}
@@ -43,13 +43,11 @@ def handle(args: argparse.Namespace) -> int:
         flags["output"] = {"format": args.format}
     if args.extractor:
         flags["ingest"] = {"extractor": args.extractor}
-    # Flags merge into the YAML sections rather than replacing them.
-    base = read_yaml(args.config)
-    from curation.config import deep_merge
-
-    merged = deep_merge(deep_merge(base, flags), parse_overrides(args.set))
-    config = load_config(DocsConfig, None, None, **merged)
+    # Flags merge into the YAML sections (deep merge), then --set overrides win.
+    config = load_config(DocsConfig, args.config, args.set, **flags)
     stats = run(config, args.output, args.beam_args)
-    total_errors = sum(v for ns in stats.values() for k, v in ns.items() if k.startswith("errors:"))
-    print(f"wrote documents to {args.output} ({total_errors} bad record(s) in errors/)")
+    bad = (sum(v for k, v in stats.get("ingest", {}).items() if k.startswith("errors:"))
+           + sum(v for k, v in stats.get("extract", {}).items() if k.startswith("dropped:error_"))
+           + stats.get("read", {}).get("bad_rows", 0))
+    print(f"wrote documents to {args.output} ({bad} bad record(s) in errors/)")
     return 0
