@@ -23,5 +23,5 @@ setup(
     package_data={"filters": ["data/badwords/*", "data/badwords/**/*"], "curation": ["report/*.html"]},
     include_package_data=True,
     install_requires=_requirements(),
-    entry_points={"console_scripts": ["curation=curation.cli:main"]},
+    entry_points={"console_scripts": ["curation=pipelines.cli:main"]},
 )

@@ -28,7 +28,7 @@ WEB_LANGUAGES = "en de fr es it pt nl sv da nb fi pl cs ru uk tr ar zh ja ko".sp
 
 
 def extracted_pages(copies: int) -> list[dict]:
-    from curation.cli import main
+    from pipelines.cli import main
     from curation.io.docfiles import iter_documents
 
     with tempfile.TemporaryDirectory() as tmp:

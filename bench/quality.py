@@ -4,7 +4,7 @@ Same data for every model: real prose passages (*News from Nowhere*, the whole b
 when /work/shared has it, else the shipped sample) as positives; generated web junk
 (menus, boilerplate, keyword stuffing, ads, listings, comment spam and shuffled
 "spun" prose) as negatives; a seeded 80/20 split per class. Every text goes through
-``filters.quality.normalize_for_quality``. Prints training time, documents/s scored
+``filters.quality.classifier.normalize_for_quality``. Prints training time, documents/s scored
 (one call per batch, and one document per call as the Beam step does) and held-out
 ROC AUC, medians of ``--repeats`` runs.
 
@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from curation.quality.config import TrainConfig  # noqa: E402
-from curation.quality.metrics import roc_auc  # noqa: E402
-from curation.quality.train import train_fasttext, write_training_file  # noqa: E402
-from filters.quality import QualityModel, normalize_for_quality  # noqa: E402
+from filters.quality.config import TrainConfig  # noqa: E402
+from filters.quality.metrics import roc_auc  # noqa: E402
+from filters.quality.train import train_fasttext, write_training_file  # noqa: E402
+from filters.quality.classifier import QualityModel, normalize_for_quality  # noqa: E402
 from tests import quality_corpus  # noqa: E402
 
 

@@ -87,7 +87,7 @@ print(json.dumps({"maxrss_kb": int(open("/proc/self/status").read().split("VmHWM
 # Our CLI, in a child process: print peak RSS afterwards.
 OURS = r'''
 import json, sys
-from curation.cli import main
+from pipelines.cli import main
 rc = main(sys.argv[1:])
 print(json.dumps({"rc": rc, "maxrss_kb": int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])}))
 '''

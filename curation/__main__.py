@@ -1,6 +1,4 @@
-"""``python -m curation ...`` is the same as the ``curation`` console script."""
-import sys
+"""``python -m curation ...`` is the ``curation`` console script (its code lives in ``pipelines.cli``)."""
+from pipelines.cli import main
 
-from curation.cli import main
-
-sys.exit(main())
+raise SystemExit(main())

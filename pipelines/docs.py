@@ -21,7 +21,7 @@ from curation.config import StageConfig, config_hash
 from curation.io.commoncrawl import DEFAULT_BASE_URL, crawl_file_urls, parse_range
 from curation.io.docfiles import detect_format
 from curation.io.paths import expand, join, open_write
-from curation.quality.config import QualityConfig
+from filters.quality.config import QualityConfig
 from filters.config import FiltersConfig
 from filters.extract import EXTRACTORS, HtmlToDocument
 from pipelines import ingest, read

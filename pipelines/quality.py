@@ -1,9 +1,9 @@
 """``ScoreAndSelect``: the quality classifier in Beam (score every document, then select).
 
-1. ``quality_score`` step (``filters.quality.QualityScorer``): the fastText model is
+1. ``quality_score`` step (``filters.quality.classifier.QualityScorer``): the fastText model is
    loaded once per worker; writes ``quality_score``; counters ``scored`` and one
    ``band:<lo>-<hi>`` per 0.1 band (the score distribution in stats.json).
-2. ``quality_select`` step (``filters.quality.QualitySelector``) by ``config.mode``:
+2. ``quality_select`` step (``filters.quality.classifier.QualitySelector``) by ``config.mode``:
    ``pareto`` (GPT-3, draw seeded from the document id), ``threshold``, or
    ``top_fraction``: the cutoff is an approximate quantile of all scores
    (``ApproximateQuantiles``) given to the selection as a side input. Counters
@@ -18,8 +18,8 @@ import apache_beam as beam
 from apache_beam.transforms.stats import ApproximateQuantiles
 
 from curation.config import config_hash
-from curation.quality.config import QualityConfig
-from filters.quality import QualityModel, QualityScorer, QualitySelector
+from filters.quality.config import QualityConfig
+from filters.quality.classifier import QualityModel, QualityScorer, QualitySelector
 from pipelines.document_job import run_document_job
 from pipelines.steps import ApplyStep, ApplySteps
 

@@ -30,13 +30,13 @@ line with `--set section.key=value` (values parsed as YAML).
 
 
 def models() -> list[tuple[str, type[BaseModel]]]:
-    from curation.quality.config import QualityConfig, TrainConfig
+    from filters.quality.config import QualityConfig, TrainConfig
     from curation.shards.mixture import MixtureConfig, MixtureSource
     from curation.validate.config import ValidateConfig
     from filters import config as filters_config
     from filters.dedup_config import DedupConfig
     from pipelines.docs import CrawlConfig, DocsConfig, IngestConfig, InputSpec, OutputConfig
-    from pipelines import run_config as rc
+    from pipelines.run import config as rc
     from tokenizer.config import TokenizerConfig
 
     found = [("RunConfig", rc.RunConfig), ("SourceConfig", rc.SourceConfig),
@@ -57,7 +57,7 @@ def type_name(annotation) -> str:
     text = str(annotation).replace("typing.", "")
     if isinstance(annotation, type):
         text = annotation.__name__
-    for prefix in ("pipelines.run_config.", "pipelines.docs.", "filters.config.", "curation.quality.config.",
+    for prefix in ("pipelines.run.config.", "pipelines.docs.", "filters.config.", "filters.quality.config.",
                    "filters.dedup_config.", "tokenizer.config.", "curation.shards.mixture.",
                    "curation.validate.config."):
         text = text.replace(prefix, "")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curation.cli import main
+from pipelines.cli import main
 from curation.document import new_document
 from filters.minhash import word_shingles
 from tests.dedup_fixtures import CorpusMaker, exact_jaccard, make_family_corpus, true_removed

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.cli import main
+from pipelines.cli import main
 from curation.io.docfiles import iter_documents
 from filters.c4 import END_MARKS, POLICY_PHRASES, normalize_url
 from filters.c4_spans import span_hashes

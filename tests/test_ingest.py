@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curation.cli import main
+from pipelines.cli import main
 from curation.io.warc import RawRecord, RecordError, iter_records
 from tests.warc_fixtures import good_pages, warc_bytes, write_damaged_set
 

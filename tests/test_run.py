@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from curation.cli import main
+from pipelines.cli import main
 
 FAST = ["--set", "validate.steps=8", "--set", "validate.probe_steps=2"]
 STAGES = ["extract:web", "quality-model", "filter:web", "quality:web", "dedup:web", "dedup:books",

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from curation.cli import main
+from pipelines.cli import main
 from curation.io.docfiles import iter_documents, iter_texts
 from curation.shards.mixture import load_mixture
 

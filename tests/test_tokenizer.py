@@ -9,7 +9,7 @@ import sentencepiece as spm
 from tokenizers import Tokenizer
 
 import tokenizer
-from curation.cli import main
+from pipelines.cli import main
 from curation.io.docfiles import write_documents
 from tests.tokenizer_fixtures import ROUND_TRIP_TEXTS, corpus_documents
 

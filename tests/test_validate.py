@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests import synthetic_shards as F
-from curation.cli import main
+from pipelines.cli import main
 from curation.validate import ValidateConfig, validate_shards, write_report
 
 SEQ, VOCAB = 64, 512

@@ -8,7 +8,7 @@ score ``s`` survives with probability ``(2 - s) ** -alpha``: 1 at ``s = 1``, abo
 0.002 at ``s = 0`` (and ``1 - (2 - s) ** -alpha`` is the probability of dropping it).
 
 The model is a fastText supervised classifier with two labels (see
-``curation.quality.train``); :func:`normalize_for_quality` is applied to every text
+``filters.quality.train``); :func:`normalize_for_quality` is applied to every text
 both when training and when scoring, so the two always see the same tokens.
 """
 from __future__ import annotations

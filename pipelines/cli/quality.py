@@ -75,7 +75,7 @@ def load_quality_config(path: str | None, overrides: list[str], **flags):
     from pydantic import ValidationError
 
     from curation.config import ConfigError, deep_merge, parse_overrides, read_yaml
-    from curation.quality.config import QualityConfig
+    from filters.quality.config import QualityConfig
 
     data = read_yaml(path)
     data = data.get("quality") or {} if "quality" in data else data
@@ -89,8 +89,8 @@ def load_quality_config(path: str | None, overrides: list[str], **flags):
 
 def handle_train(args: argparse.Namespace) -> int:
     from curation.config import load_config
-    from curation.quality.config import TrainConfig
-    from curation.quality.train import card_path, train
+    from filters.quality.config import TrainConfig
+    from filters.quality.train import card_path, train
 
     flags = {name: getattr(args, name) for name in TRAIN_FLAGS}
     if args.no_balance:
@@ -105,7 +105,7 @@ def handle_train(args: argparse.Namespace) -> int:
 
 
 def handle_eval(args: argparse.Namespace) -> int:
-    from curation.quality.evaluate import evaluate, write_report
+    from filters.quality.evaluate import evaluate, write_report
 
     result = evaluate(args.model, args.positive, args.negative, args.threshold)
     print(json.dumps(result["metrics"], indent=2, sort_keys=True))

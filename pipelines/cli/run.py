@@ -21,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from curation.config import load_config
-    from pipelines.run_config import RunConfig, resolve_paths
-    from pipelines.run_job import run_job
+    from pipelines.run.config import RunConfig, resolve_paths
+    from pipelines.run.job import run_job
 
     config = resolve_paths(load_config(RunConfig, args.config, args.set), args.config)
     return run_job(config, args.output or config.output, args.beam_args, dry_run=args.dry_run,

@@ -7,5 +7,5 @@
 - :mod:`.evaluate`: scoring labelled files and the HTML/JSON/PNG report.
 
 The text normalisation, the model wrapper and the selection rules live in
-``filters.quality``; the Beam transform in ``pipelines.quality``.
+``filters.quality.classifier``; the Beam transform in ``pipelines.quality``.
 """

@@ -3,7 +3,7 @@
 Positive = reference text (books, Wikipedia, curated pages), negative = raw web
 text. Each class is read, checked (empty / too small is an error), sampled
 (balanced, capped), split into train and held-out parts, normalised with
-``filters.quality.normalize_for_quality`` and written as fastText lines
+``filters.quality.classifier.normalize_for_quality`` and written as fastText lines
 ``__label__hq <text>``. The model card (``<model>.card.json``) records the data,
 sizes, parameters and held-out metrics.
 """
@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 
-from curation.quality.config import TrainConfig
-from curation.quality.data import balanced_sample, check_class, holdout_split, read_class
-from curation.quality.metrics import summary
-from filters.quality import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
+from filters.quality.config import TrainConfig
+from filters.quality.data import balanced_sample, check_class, holdout_split, read_class
+from filters.quality.metrics import summary
+from filters.quality.classifier import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
 
 CARD_VERSION = 1
 
@@ -102,7 +102,7 @@ def train(positive_files: list[str], negative_files: list[str], output: str,
         "model_bytes": os.path.getsize(output),
         "labels": {"positive": LABEL_HIGH, "negative": LABEL_LOW},
         "score": "P(__label__hq), in quality_score",
-        "normalization": "filters.quality.normalize_for_quality: NFKC, lower case, digits -> 0, "
+        "normalization": "filters.quality.classifier.normalize_for_quality: NFKC, lower case, digits -> 0, "
                          "punctuation split, whitespace collapsed",
         "data": {c.name: {"files": c.files, "documents_read": c.read, "empty_skipped": c.skipped_empty,
                           "usable": len(c.texts)} for c in classes},

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from curation.io.paths import expand, join
 from pipelines.document_job import run_document_job
-from pipelines.run_config import RunConfig
+from pipelines.run.config import RunConfig
 
 MARKER = "_STAGE.json"
 
@@ -152,7 +152,7 @@ class Planner:
         quality = self.config.quality
         if quality.model:
             return None, quality.model
-        from curation.quality.train import train
+        from filters.quality.train import train
 
         output = join(self.out, "quality-model")
         negatives = [s.output for s in extracted.values()]

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from curation.config import StageConfig
-from curation.quality.config import QualityConfig, TrainConfig
+from filters.quality.config import QualityConfig, TrainConfig
 from curation.validate.config import ValidateConfig
 from filters.config import FiltersConfig
 from filters.dedup_config import DedupConfig
