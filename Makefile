@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # pip's index config on some machines lists local mirrors that may not exist; their warnings are noise.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: env sample test bench clean
+.PHONY: env sample test lint bench clean
 
 env: $(STAMP)
 
@@ -26,6 +26,9 @@ sample: env
 
 test: env
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: env
+	$(BIN)/ruff check .
 
 bench: env
 	for script in bench/*.py; do $(BIN)/python $$script --quick; done

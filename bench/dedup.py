@@ -100,7 +100,6 @@ def run_pipeline(corpus: str, out: str, threshold: float, verify: bool, beam_mod
 
 def run_datasketch_lsh(corpus: str, threshold: float, num_perm: int, queue) -> None:
     import pyarrow.parquet as pq
-
     from datasketch import MinHashLSH
 
     from filters.dedup_clusters import Node, clusters_from_edges

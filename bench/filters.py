@@ -28,8 +28,8 @@ WEB_LANGUAGES = "en de fr es it pt nl sv da nb fi pl cs ru uk tr ar zh ja ko".sp
 
 
 def extracted_pages(copies: int) -> list[dict]:
-    from pipelines.cli import main
     from curation.io.docfiles import iter_documents
+    from pipelines.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
         code = main(["docs", "--input", str(REPO / "sample" / "warc" / "*.warc.gz"), "--output", tmp])

@@ -18,8 +18,7 @@ import time
 import torch
 
 from curation.proxy.model import ProxyLM, flops_per_token, next_token_targets, preset
-from curation.proxy.train import (TrainSettings, autocast, make_optimizer, maybe_compile, resolve_device,
-                                  seed_everything)
+from curation.proxy.train import TrainSettings, autocast, make_optimizer, maybe_compile, resolve_device, seed_everything
 
 GPU_BF16_PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0}
 

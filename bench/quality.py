@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from filters.quality.classifier import QualityModel, normalize_for_quality  # noqa: E402
 from filters.quality.config import TrainConfig  # noqa: E402
 from filters.quality.metrics import roc_auc  # noqa: E402
 from filters.quality.train import train_fasttext, write_training_file  # noqa: E402
-from filters.quality.classifier import QualityModel, normalize_for_quality  # noqa: E402
 from tests import quality_corpus  # noqa: E402
 
 

@@ -21,15 +21,15 @@ from curation.config import StageConfig, config_hash
 from curation.io.commoncrawl import DEFAULT_BASE_URL, crawl_file_urls, parse_range
 from curation.io.docfiles import detect_format
 from curation.io.paths import expand, join, open_write
-from filters.quality.config import QualityConfig
 from filters.config import FiltersConfig
-from filters.extract import EXTRACTORS, HtmlToDocument
+from filters.extract import HtmlToDocument
+from filters.quality.config import QualityConfig
 from pipelines import ingest, read
 from pipelines.filtering import FilterDocuments
-from pipelines.quality import ScoreAndSelect
 from pipelines.metrics import run_and_report
 from pipelines.options import make_options, runner_name
 from pipelines.progress import ReportProgress
+from pipelines.quality import ScoreAndSelect
 from pipelines.write import WriteDocuments, WriteRecords
 
 DOCUMENTS_DIR = "documents"

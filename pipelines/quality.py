@@ -18,8 +18,8 @@ import apache_beam as beam
 from apache_beam.transforms.stats import ApproximateQuantiles
 
 from curation.config import config_hash
-from filters.quality.config import QualityConfig
 from filters.quality.classifier import QualityModel, QualityScorer, QualitySelector
+from filters.quality.config import QualityConfig
 from pipelines.document_job import run_document_job
 from pipelines.steps import ApplyStep, ApplySteps
 

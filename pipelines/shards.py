@@ -35,9 +35,17 @@ from apache_beam.metrics import Metrics
 
 from curation.shards.format import MANIFEST_NAME, SHARD_PREFIX, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
-from curation.shards.mixture import (HIST_BUCKETS, MixtureConfig, hash64, copy_key, mixture_table,
-                                     partial_bucket, plan_epochs, plan_partial)
-from curation.shards.packing import PackItem, PackStats, pack
+from curation.shards.mixture import (
+    HIST_BUCKETS,
+    MixtureConfig,
+    copy_key,
+    hash64,
+    mixture_table,
+    partial_bucket,
+    plan_epochs,
+    plan_partial,
+)
+from curation.shards.packing import PackItem, pack
 from curation.shards.writer import write_shard
 from pipelines.read import ReadDocuments
 

@@ -30,11 +30,11 @@ line with `--set section.key=value` (values parsed as YAML).
 
 
 def models() -> list[tuple[str, type[BaseModel]]]:
-    from filters.quality.config import QualityConfig, TrainConfig
     from curation.shards.mixture import MixtureConfig, MixtureSource
     from curation.validate.config import ValidateConfig
     from filters import config as filters_config
     from filters.dedup_config import DedupConfig
+    from filters.quality.config import QualityConfig, TrainConfig
     from pipelines.docs import CrawlConfig, DocsConfig, IngestConfig, InputSpec, OutputConfig
     from pipelines.run import config as rc
     from tokenizer.config import TokenizerConfig

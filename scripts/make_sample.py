@@ -175,19 +175,21 @@ def write_warc(path: Path, pages: list[Page]) -> None:
     info.rec_headers.replace_header("WARC-Date", "2024-05-18T00:00:00Z")
     writer.write_record(info)
     for page in pages:
-        common = {"WARC-Date": page.date}
+        def headers(kind: str, page: Page = page) -> dict[str, str]:
+            return {"WARC-Date": page.date, "WARC-Record-ID": record_id(page.url, page.date, kind)}
+
         req_headers = StatusAndHeaders(f"GET /{page.url.split('/', 3)[-1]} HTTP/1.1",
                                        [("Host", page.url.split("/")[2]), ("User-Agent", "CCBot/2.0")],
                                        is_http_request=True)
         request = writer.create_warc_record(page.url, "request", http_headers=req_headers,
-                                            warc_headers_dict=common | {"WARC-Record-ID": record_id(page.url, page.date, "request")})
+                                            warc_headers_dict=headers("request"))
         http = StatusAndHeaders("200 OK", [("Content-Type", page.content_type),
                                            ("Content-Length", str(len(page.body)))], protocol="HTTP/1.1")
         response = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.body), http_headers=http,
-                                             warc_headers_dict=common | {"WARC-Record-ID": record_id(page.url, page.date, "response")})
+                                             warc_headers_dict=headers("response"))
         meta = writer.create_warc_record(page.url, "metadata", payload=io.BytesIO(b"fetchTimeMs: 120\r\n"),
                                          warc_content_type="application/warc-fields",
-                                         warc_headers_dict=common | {"WARC-Record-ID": record_id(page.url, page.date, "metadata")})
+                                         warc_headers_dict=headers("metadata"))
         for record in (request, response, meta):
             writer.write_record(record)
     path.write_bytes(buf.getvalue())
@@ -228,9 +230,9 @@ def build_pages(seed: int = 20240522, copy: int = 0) -> tuple[list[Page], list[d
     originals = list(pages)
     for n, page in enumerate(rng.sample(originals, 24)):
         pages.append(near_duplicate(page, rng, n))
-    for n, page in enumerate(rng.sample(originals, 6)):  # exact copies under another URL
+    for page in rng.sample(originals, 6):  # exact copies under another URL
         pages.append(Page(page.url.replace(".html", "-amp.html"), page.html, "exact_duplicate", date))
-    for n, page in enumerate(rng.sample(originals, 5)):  # the same URL crawled again, later
+    for page in rng.sample(originals, 5):  # the same URL crawled again, later
         later = date.replace("T0", "T1")
         pages.append(Page(page.url, page.html.replace("</article>", "<p>Updated with a correction.</p></article>"),
                           "recrawl", later))

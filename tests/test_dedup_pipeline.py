@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cli import main
 from curation.document import new_document
 from filters.minhash import word_shingles
+from pipelines.cli import main
 from tests.dedup_fixtures import CorpusMaker, exact_jaccard, make_family_corpus, true_removed
 
 # Planted copies either clearly above 0.8 or clearly below, so that LSH misses (P < 0.6%

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import main
 from curation.io.docfiles import iter_documents
 from filters.c4 import END_MARKS, POLICY_PHRASES, normalize_url
 from filters.c4_spans import span_hashes
+from pipelines.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 WARCS = str(REPO / "sample" / "warc" / "*.warc.gz")

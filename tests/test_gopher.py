@@ -1,8 +1,14 @@
 """Gopher quality and repetition rules (datatrove's thresholds) pinned on crafted pages."""
 from __future__ import annotations
 
-from filters.gopher import (GopherQualityFilter, GopherRepetitionFilter, duplicate_ngram_chars, find_duplicates,
-                            split_words, top_ngram_chars)
+from filters.gopher import (
+    GopherQualityFilter,
+    GopherRepetitionFilter,
+    duplicate_ngram_chars,
+    find_duplicates,
+    split_words,
+    top_ngram_chars,
+)
 
 PROSE = (
     "The history of the river town is long and varied. Farmers came to the valley with their families, "

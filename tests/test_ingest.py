@@ -12,8 +12,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from curation.io.warc import RawRecord, iter_records
 from pipelines.cli import main
-from curation.io.warc import RawRecord, RecordError, iter_records
 from tests.warc_fixtures import good_pages, warc_bytes, write_damaged_set
 
 REAL = Path(__file__).resolve().parent.parent / "sample" / "real"

@@ -8,8 +8,17 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from curation.config import ConfigError, load_config
 from filters.dedup_clusters import Node, UnionFind, clusters_from_edges, keep_rank
 from filters.dedup_config import DedupConfig
-from filters.minhash import (HASHFUNCS, MinHasher, band_keys, candidate_probability, jaccard, normalize_text,
-                             optimal_bands, word_shingles, xxh32_hash)
+from filters.minhash import (
+    HASHFUNCS,
+    MinHasher,
+    band_keys,
+    candidate_probability,
+    jaccard,
+    normalize_text,
+    optimal_bands,
+    word_shingles,
+    xxh32_hash,
+)
 from tests.dedup_fixtures import CorpusMaker
 
 TEXTS = [

@@ -14,10 +14,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cli import main
 from curation.document import new_document
 from curation.io.docfiles import write_documents
 from filters.quality.classifier import QualityModel, pareto_keep, pareto_keep_probability
+from pipelines.cli import main
 from tests import quality_corpus as corpus
 
 

@@ -6,10 +6,18 @@ import pickle
 import numpy as np
 import pytest
 
+from filters.quality.classifier import (
+    QualityScorer,
+    QualitySelector,
+    normalize_for_quality,
+    pareto_draw,
+    pareto_keep,
+    pareto_keep_probability,
+    score_band,
+    top_fraction_cutoff,
+)
 from filters.quality.data import balanced_sample, holdout_split
 from filters.quality.metrics import roc_auc, threshold_metrics
-from filters.quality.classifier import (QualityScorer, QualitySelector, normalize_for_quality, pareto_draw, pareto_keep,
-                             pareto_keep_probability, score_band, top_fraction_cutoff)
 from pipelines.quality import pick_cutoff
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cli import main
 from curation.io.docfiles import iter_documents, iter_texts
 from curation.shards.mixture import load_mixture
+from pipelines.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 MIXTURE = REPO / "examples" / "mixture-gpt3.yaml"

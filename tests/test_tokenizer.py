@@ -9,8 +9,8 @@ import sentencepiece as spm
 from tokenizers import Tokenizer
 
 import tokenizer
-from pipelines.cli import main
 from curation.io.docfiles import write_documents
+from pipelines.cli import main
 from tests.tokenizer_fixtures import ROUND_TRIP_TEXTS, corpus_documents
 
 # (backend, algorithm, vocab size): sentencepiece with byte fallback needs 256 byte pieces + characters

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from tests import synthetic_shards as F
-from pipelines.cli import main
 from curation.validate import ValidateConfig, validate_shards, write_report
+from pipelines.cli import main
+from tests import synthetic_shards as F
 
 SEQ, VOCAB = 64, 512
 
@@ -158,7 +157,7 @@ def test_not_a_shard_directory_is_a_usage_error(tmp_path, capsys):
 
 
 def test_shards_written_by_curation_shards_pass_every_structural_check(tmp_path):
-    from tests.test_shards_cli import MIXTURE, load_mixture, iter_texts, train_tokenizer
+    from tests.test_shards_cli import MIXTURE, iter_texts, load_mixture, train_tokenizer
 
     config = load_mixture(str(MIXTURE))
     tok_dir = tmp_path / "tok"

@@ -5,8 +5,8 @@ turns it into a ``tokenizer.json`` that encodes to the same ids.
 
 Fixed choices (not options), so that conversion is exact and decoding restores the text:
 ``remove_extra_whitespaces=False``, ``add_dummy_prefix=True`` (as Llama/T5), split by
-whitespace, printable ASCII always in the vocabulary, special tokens: control symbols for pad/bos/eos, user-defined symbols for mask
-and extras (sentencepiece places them in the first free ids, which keeps our id order).
+whitespace, printable ASCII always in the vocabulary, special tokens: control symbols for pad/bos/eos, user-defined symbols
+for mask and extras (sentencepiece places them in the first free ids, which keeps our id order).
 """
 from __future__ import annotations
 

@@ -11,8 +11,16 @@ import copy
 import numpy as np
 
 from curation.proxy.model import ProxyLM, preset
-from curation.proxy.train import (BATCH_KEYS, TrainSettings, evaluate, maybe_compile, resolve_device,
-                                  sample_batches, seed_everything, train)
+from curation.proxy.train import (
+    BATCH_KEYS,
+    TrainSettings,
+    evaluate,
+    maybe_compile,
+    resolve_device,
+    sample_batches,
+    seed_everything,
+    train,
+)
 from curation.validate.scan import ShardScan
 
 

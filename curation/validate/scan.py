@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.proxy.train import BATCH_KEYS
-from curation.validate import checks
 from curation.shards.manifest import file_sha256
+from curation.validate import checks
 from curation.validate.stats import TokenStats
 
 # A failure of any of these makes the rows unusable by the proxy (it would crash or mislead it).

@@ -12,9 +12,9 @@ import os
 
 import numpy as np
 
+from filters.quality.classifier import QualityModel
 from filters.quality.data import check_class, read_class
 from filters.quality.metrics import summary
-from filters.quality.classifier import QualityModel
 
 BINS = 20
 

@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 
+from filters.quality.classifier import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
 from filters.quality.config import TrainConfig
 from filters.quality.data import balanced_sample, check_class, holdout_split, read_class
 from filters.quality.metrics import summary
-from filters.quality.classifier import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
 
 CARD_VERSION = 1
 

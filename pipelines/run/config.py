@@ -11,10 +11,10 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from curation.config import StageConfig
-from filters.quality.config import QualityConfig, TrainConfig
 from curation.validate.config import ValidateConfig
 from filters.config import FiltersConfig
 from filters.dedup_config import DedupConfig
+from filters.quality.config import QualityConfig, TrainConfig
 from pipelines.docs import CrawlConfig, IngestConfig
 from tokenizer.config import TokenizerConfig
 
@@ -95,7 +95,7 @@ class ValidateStageConfig(ValidateConfig):
 
 class RunConfig(StageConfig):
     output: str = "out/run"  # relative to the working directory; --output overrides
-    beam_args: list[str] = Field(default_factory=list)  # Beam flags; CLI flags after `--` are added  # Beam flags; CLI flags after `--` are added
+    beam_args: list[str] = Field(default_factory=list)  # Beam flags; CLI flags after `--` are added
     sources: list[SourceConfig] = Field(min_length=1)  # the mixture's sources, with weights
     ingest: IngestConfig = Field(default_factory=IngestConfig)  # extraction of crawl sources
     filters: FiltersConfig = Field(default_factory=lambda: FiltersConfig(enabled=True))  # C4 set on by default

@@ -7,8 +7,8 @@ import time
 
 from curation.report.funnel import FunnelRow, format_funnel, ingest_row, load_counters, stage_rows
 from pipelines.options import make_options, runner_name
-from pipelines.run.planner import Planner, Stage, execute
 from pipelines.run.config import RunConfig
+from pipelines.run.planner import Planner, Stage, execute
 
 
 def describe(stages: list[Stage], runner: str, output: str) -> str:

@@ -116,7 +116,8 @@ class Planner:
         return list(source.inputs), None
 
     def _extract_stage(self, source) -> Stage:
-        from pipelines.docs import DocsConfig, run as run_docs
+        from pipelines.docs import DocsConfig
+        from pipelines.docs import run as run_docs
 
         docs_config = DocsConfig(inputs=source.inputs, crawl=source.crawl,
                                  ingest=self.config.ingest.model_copy(update={"source": source.name}))
