@@ -33,7 +33,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from curation.shards.format import MANIFEST_NAME, SHARD_PREFIX, shard_file_name
+from curation.shards.format import MANIFEST_NAME, SHARD_GLOB, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
 from curation.shards.mixture import (
     HIST_BUCKETS,
@@ -270,7 +270,7 @@ class BuildShards(beam.PTransform):
 
 def clear_previous(output_dir: str) -> None:
     """Remove an earlier run's shards and manifest (a smaller shard count would leave stale files)."""
-    for path in glob.glob(os.path.join(output_dir, f"{SHARD_PREFIX}-*-of-*.parquet")) + [
+    for path in glob.glob(os.path.join(output_dir, SHARD_GLOB)) + [
             os.path.join(output_dir, MANIFEST_NAME)]:
         if os.path.exists(path):
             os.remove(path)

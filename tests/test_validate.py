@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from curation.shards.format import shard_file_name
 from curation.validate import ValidateConfig, validate_shards, write_report
 from pipelines.cli import main
 from tests import synthetic_shards as F
@@ -52,7 +53,7 @@ def mixed(tmp_path_factory):
 
 
 def _shard(i: int) -> str:
-    return f"shard-{i:05d}-of-00011.parquet"
+    return shard_file_name(i, 11)
 
 
 def test_good_shard_set_passes(tmp_path):
@@ -173,3 +174,17 @@ def test_shards_written_by_curation_shards_pass_every_structural_check(tmp_path)
         assert all(c["ok"] for c in shard["checks"].values()), (shard["file"], shard["checks"])
         assert shard["loss"] is not None and shard["stats"]["pad_fraction"] < 0.5
     assert rc == 0, {d["file"]: d["reasons"] for d in result["shards"]}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "not valid JSON"), ("[]", "top level must be an object"),
+    ('{"format_version": 1, "seq_len": 8}', "missing keys"),
+    ('{"format_version": 1, "seq_len": 8, "pad_id": 0, "vocab_size": 9, "shards": [{}]}', "each with a 'file'")])
+def test_one_manifest_reader_for_validation_and_training(tmp_path, capsys, content, message):
+    from curation.shards import ShardDataset
+
+    (tmp_path / "manifest.json").write_text(content)
+    with pytest.raises(ValueError, match=message):
+        ShardDataset(tmp_path)
+    assert main(["validate", str(tmp_path), "--report", str(tmp_path / "r")]) == 2
+    assert message in capsys.readouterr().err

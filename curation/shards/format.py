@@ -12,6 +12,7 @@ import pyarrow as pa
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 SHARD_PREFIX = "shard"
+SHARD_GLOB = f"{SHARD_PREFIX}-*-of-*.parquet"  # what shard_file_name() makes
 
 
 def shard_schema(seq_len: int) -> pa.Schema:

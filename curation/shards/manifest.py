@@ -1,4 +1,4 @@
-"""``manifest.json`` of a shard directory: build, write, read, verify.
+"""``manifest.json`` of a shard directory: build, write, read, verify (the only manifest reader).
 
 The manifest is what a training job trusts: seq_len, pad id and tokenizer hash to
 check against its model, per-shard row counts to index samples without opening
@@ -6,13 +6,14 @@ files, and a SHA-256 per shard so that a damaged or swapped file is refused.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 from typing import Any
 
-from curation.io.paths import open_read, open_write
-from curation.shards.format import FORMAT_VERSION, MANIFEST_NAME
+from curation.io.paths import exists, is_local, join, open_read, open_write
+from curation.shards.format import FORMAT_VERSION, MANIFEST_NAME, SHARD_GLOB
 
 
 class ShardCorruptError(ValueError):
@@ -42,25 +43,52 @@ def build_manifest(*, seq_len: int, pad_id: int, eos_id: int | None, bos_id: int
 
 
 def write_manifest(directory: str, manifest: dict) -> str:
-    path = os.path.join(directory, MANIFEST_NAME) if "://" not in directory else f"{directory.rstrip('/')}/{MANIFEST_NAME}"
+    path = join(directory, MANIFEST_NAME)
     with open_write(path) as fh:
         fh.write((json.dumps(manifest, indent=2) + "\n").encode())
     return path
 
 
-def read_manifest(directory: str) -> dict:
-    """The manifest of a shard directory, with a clear error when it is missing or foreign."""
-    path = os.path.join(directory, MANIFEST_NAME)
-    if not os.path.exists(path):
+REQUIRED_KEYS = ("seq_len", "pad_id", "vocab_size", "shards")
+
+
+def read_manifest(directory: str | os.PathLike) -> dict:
+    """The manifest of a shard directory, with a clear error when it is missing, malformed or foreign.
+
+    The one reader: the training reader, the Megatron export and validation all call it.
+    """
+    directory = os.fspath(directory)
+    path = join(directory, MANIFEST_NAME)
+    if is_local(directory) and not os.path.isdir(directory):
+        raise FileNotFoundError(f"shard directory {directory!r} does not exist")
+    if not exists(path):
         raise FileNotFoundError(f"{directory!r} is not a shard directory: it has no {MANIFEST_NAME}")
     with open_read(path) as fh:
         try:
             manifest = json.loads(fh.read())
-        except ValueError as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: the top level must be an object")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path}: format_version {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
+    missing = [k for k in REQUIRED_KEYS if k not in manifest]
+    if missing:
+        raise ValueError(f"{path}: missing keys {missing}")
+    if not isinstance(manifest["shards"], list) or \
+            not all(isinstance(e, dict) and "file" in e for e in manifest["shards"]):
+        raise ValueError(f"{path}: 'shards' must be a list of entries, each with a 'file'")
     return manifest
+
+
+def shard_files(directory: str | os.PathLike, manifest: dict) -> list[tuple[str, dict | None]]:
+    """(file name, manifest entry or None) for every listed shard, then every unlisted one on disk."""
+    listed = {e["file"]: e for e in manifest["shards"]}
+    directory = os.fspath(directory)
+    on_disk = sorted(os.path.basename(p) for p in glob.glob(os.path.join(directory, SHARD_GLOB))) \
+        if is_local(directory) else []
+    names = list(listed) + [n for n in on_disk if n not in listed]
+    return [(name, listed.get(name)) for name in names]
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:

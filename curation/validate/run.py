@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from curation.shards.manifest import read_manifest, shard_files
 from curation.validate.config import ValidateConfig
-from curation.validate.manifest import load_manifest, shard_files
 from curation.validate.proxy_eval import run_proxy
 from curation.validate.scan import scan_shard
 from curation.validate.scoring import expected_repeat_share, robust_z, verdict_reasons
@@ -21,7 +21,7 @@ def validate_shards(shards_dir: str | Path, cfg: ValidateConfig | None = None) -
     """The full validation result (what ``validation.json`` holds); writes nothing."""
     cfg = cfg or ValidateConfig()
     shards_dir = Path(shards_dir)
-    manifest = load_manifest(shards_dir)
+    manifest = read_manifest(shards_dir)
     allowance = expected_repeat_share(manifest.get("mixture"))
     scans = [scan_shard(shards_dir / name, entry, manifest, cfg, seed=cfg.seed + i)
              for i, (name, entry) in enumerate(shard_files(shards_dir, manifest))]
