@@ -1,0 +1,40 @@
+"""The bench harness and the real-page WARC builder do what the benches rely on."""
+from __future__ import annotations
+
+import sys
+
+from bench import harness
+from bench.bench_warc import build_warcs, real_pages
+from curation.io.warc import RawRecord, iter_records
+
+
+def test_harness_measures_the_process_tree_and_interleaves(capsys):
+    grow = "import time; x = bytearray({mb} * 2**20); time.sleep(0.2)"
+    sides = [harness.Side("small", [sys.executable, "-c", grow.format(mb=10)]),
+             harness.Side("big", [sys.executable, "-c", grow.format(mb=120)])]
+    results = harness.compare(sides, rounds=2, verbose=False)
+    small, big = results
+    assert len(small.runs) == len(big.runs) == 2
+    assert big.median("peak_rss_tree_mb") - small.median("peak_rss_tree_mb") > 90
+    assert big.median("max_rss_proc_mb") - small.median("max_rss_proc_mb") > 90
+    assert all(r.wall_s >= 0.2 and r.cpu_s > 0 for r in small.runs + big.runs)
+    table = harness.format_table("t", results)
+    assert "big" in table and "x [" in table
+
+
+def test_harness_call_returns_the_function_values():
+    side = harness.call("warc", "bench.bench_warc:main", argv=["--mb", "0.05", "--out", "{out}/a.warc.gz"])
+    run = harness.measure(side)
+    assert run.values == {} and run.wall_s > 0
+
+
+def test_bench_warc_cycles_real_pages_with_fresh_urls_and_ids(tmp_path):
+    pages = real_pages()
+    assert len(pages) >= 3
+    paths = build_warcs(tmp_path / "w", total_bytes=300_000, files=2)
+    records = [r for p in paths for r in iter_records(str(p)) if isinstance(r, RawRecord)]
+    assert sum(p.stat().st_size for p in paths) >= 300_000
+    assert len(records) > 2 * len(pages)
+    assert len({r.url for r in records}) == len(records)
+    assert len({r.record_id for r in records}) == len(records)
+    assert all(r.content_type.startswith("text/html") for r in records)
