@@ -1,4 +1,4 @@
-"""Speed and effect of the C4 / Gopher rules and the language detectors on the shipped sample.
+"""Speed and effect of the filter steps (C4, Gopher, FineWeb, PII, URL lists, language id) on the sample.
 
     python bench/filters.py                  # sample pages, 3 repeats
     python bench/filters.py --copies 5 --repeats 5
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from filters.badwords import BadWordsFilter
     from filters.c4 import C4Filter
+    from filters.fineweb import FineWebQualityFilter
     from filters.gopher import GopherQualityFilter, GopherRepetitionFilter
     from filters.langid import LanguageFilter
 
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         ("badwords (en)", BadWordsFilter()),
         ("gopher_quality", GopherQualityFilter()),
         ("gopher_repetition", GopherRepetitionFilter()),
+        ("fineweb", FineWebQualityFilter()),
     ]
     rows = []
     for label, step in steps:

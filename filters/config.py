@@ -16,6 +16,7 @@ from curation.config import StageConfig
 from filters import c4
 from filters.badwords import BadWordsFilter
 from filters.base import DocumentStep
+from filters.fineweb import FineWebConfig
 from filters.gopher import DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter, GopherRepetitionFilter
 from filters.langid import LanguageFilter
 
@@ -98,6 +99,7 @@ class FiltersConfig(StageConfig):
     url_dedup: UrlDedupConfig = Field(default_factory=UrlDedupConfig)
     gopher_repetition: GopherRepetitionConfig = Field(default_factory=GopherRepetitionConfig)
     gopher_quality: GopherQualityConfig = Field(default_factory=GopherQualityConfig)
+    fineweb: FineWebConfig = Field(default_factory=FineWebConfig)  # filters/fineweb.py, off by default
     c4_lines: C4LinesConfig = Field(default_factory=C4LinesConfig)
     c4_pages: C4PagesConfig = Field(default_factory=C4PagesConfig)
     c4_span_dedup: SpanDedupConfig = Field(default_factory=SpanDedupConfig)
@@ -133,12 +135,14 @@ def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:
 
 
 def steps_before_dedup(config: FiltersConfig) -> list[DocumentStep]:
-    """Gopher (on the extracted text, where its line statistics mean something), then C4 cleaning."""
+    """Gopher, FineWeb (on the extracted text, where their line statistics mean something), then C4 cleaning."""
     steps: list[DocumentStep] = []
     if config.gopher_repetition.enabled:
         steps.append(GopherRepetitionFilter(**config.gopher_repetition.model_dump(exclude={"enabled"})))
     if config.gopher_quality.enabled:
         steps.append(GopherQualityFilter(**config.gopher_quality.model_dump(exclude={"enabled"})))
+    if config.fineweb.enabled:
+        steps.append(config.fineweb.step())
     step = c4_filter(config.c4_lines, config.c4_pages)
     if step is not None:
         steps.append(step)
