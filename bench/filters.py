@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from filters.fineweb import FineWebQualityFilter
     from filters.gopher import GopherQualityFilter, GopherRepetitionFilter
     from filters.langid import LanguageFilter
+    from filters.pii import PiiRedactor
 
     docs = extracted_pages(args.copies)
     n = len(docs)
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         ("gopher_quality", GopherQualityFilter()),
         ("gopher_repetition", GopherRepetitionFilter()),
         ("fineweb", FineWebQualityFilter()),
+        ("pii (4 phone regions)", PiiRedactor()),
+        ("pii (no phone)", PiiRedactor(phone=False)),
     ]
     rows = []
     for label, step in steps:

@@ -19,6 +19,7 @@ from filters.base import DocumentStep
 from filters.fineweb import FineWebConfig
 from filters.gopher import DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter, GopherRepetitionFilter
 from filters.langid import LanguageFilter
+from filters.pii import PiiConfig
 
 
 class C4LinesConfig(StageConfig):
@@ -105,6 +106,7 @@ class FiltersConfig(StageConfig):
     c4_span_dedup: SpanDedupConfig = Field(default_factory=SpanDedupConfig)
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
     badwords: BadWordsConfig = Field(default_factory=BadWordsConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)  # filters/pii.py: redaction, last; off by default
 
 
 def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:
@@ -163,4 +165,6 @@ def steps_after_dedup(config: FiltersConfig) -> list[DocumentStep]:
         steps.append(LanguageFilter(**config.langid.model_dump(exclude={"enabled"})))
     if config.badwords.enabled:
         steps.append(BadWordsFilter(**config.badwords.model_dump(exclude={"enabled"})))
+    if config.pii.enabled:
+        steps.append(config.pii.step())  # last: redacts what every filter before kept
     return steps

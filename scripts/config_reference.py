@@ -45,8 +45,13 @@ def models() -> list[tuple[str, type[BaseModel]]]:
              ("ValidateStageConfig", rc.ValidateStageConfig),
              ("DocsConfig", DocsConfig), ("InputSpec", InputSpec), ("IngestConfig", IngestConfig),
              ("CrawlConfig", CrawlConfig), ("OutputConfig", OutputConfig)]
-    found += [(name, obj) for name, obj in sorted(vars(filters_config).items())
-              if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == filters_config.__name__]
+    # the filters section's models, also those kept beside their step (filters/fineweb.py, ...)
+    sections = {name: obj for name, obj in vars(filters_config).items()
+                if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == filters_config.__name__}
+    for field in filters_config.FiltersConfig.model_fields.values():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            sections.setdefault(field.annotation.__name__, field.annotation)
+    found += sorted(sections.items())
     found += [("QualityConfig", QualityConfig), ("TrainConfig", TrainConfig), ("DedupConfig", DedupConfig),
               ("TokenizerConfig", TokenizerConfig), ("MixtureConfig", MixtureConfig),
               ("MixtureSource", MixtureSource), ("ValidateConfig", ValidateConfig)]
