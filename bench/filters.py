@@ -62,9 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     from filters.gopher import GopherQualityFilter, GopherRepetitionFilter
     from filters.langid import LanguageFilter
     from filters.pii import PiiRedactor
+    from filters.url_filter import UrlFilter
 
     docs = extracted_pages(args.copies)
     n = len(docs)
+    lists = tempfile.TemporaryDirectory()
+    blocked = os.path.join(lists.name, "domains")  # 100k made-up domains plus one of the sample's sites
+    Path(blocked).write_text("".join(f"site{i}.example\n" for i in range(100_000)) + "thecommons.example\n")
     steps = [
         ("c4 (lines + pages)", C4Filter()),
         ("langid: langdetect (C4)", LanguageFilter("langdetect")),
@@ -77,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         ("fineweb", FineWebQualityFilter()),
         ("pii (4 phone regions)", PiiRedactor()),
         ("pii (no phone)", PiiRedactor(phone=False)),
+        ("url_filter (100k domains)", UrlFilter(domain_lists=[blocked], banned_words=["casino", "xxx"])),
     ]
     rows = []
     for label, step in steps:

@@ -20,6 +20,7 @@ from filters.fineweb import FineWebConfig
 from filters.gopher import DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter, GopherRepetitionFilter
 from filters.langid import LanguageFilter
 from filters.pii import PiiConfig
+from filters.url_filter import UrlFilterConfig
 
 
 class C4LinesConfig(StageConfig):
@@ -98,6 +99,7 @@ class UrlDedupConfig(StageConfig):
 class FiltersConfig(StageConfig):
     enabled: bool = False
     url_dedup: UrlDedupConfig = Field(default_factory=UrlDedupConfig)
+    url_filter: UrlFilterConfig = Field(default_factory=UrlFilterConfig)  # filters/url_filter.py, off by default
     gopher_repetition: GopherRepetitionConfig = Field(default_factory=GopherRepetitionConfig)
     gopher_quality: GopherQualityConfig = Field(default_factory=GopherQualityConfig)
     fineweb: FineWebConfig = Field(default_factory=FineWebConfig)  # filters/fineweb.py, off by default
@@ -106,7 +108,7 @@ class FiltersConfig(StageConfig):
     c4_span_dedup: SpanDedupConfig = Field(default_factory=SpanDedupConfig)
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
     badwords: BadWordsConfig = Field(default_factory=BadWordsConfig)
-    pii: PiiConfig = Field(default_factory=PiiConfig)  # filters/pii.py: redaction, last; off by default
+    pii: PiiConfig = Field(default_factory=PiiConfig)  # filters/pii.py: redaction; off by default
 
 
 def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:
@@ -137,8 +139,10 @@ def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:
 
 
 def steps_before_dedup(config: FiltersConfig) -> list[DocumentStep]:
-    """Gopher, FineWeb (on the extracted text, where their line statistics mean something), then C4 cleaning."""
+    """URL blocklists; Gopher, FineWeb (on the extracted text, where their line statistics mean something), then C4 cleaning."""
     steps: list[DocumentStep] = []
+    if config.url_filter.enabled:
+        steps.append(config.url_filter.step())  # cheapest first: the URL alone decides
     if config.gopher_repetition.enabled:
         steps.append(GopherRepetitionFilter(**config.gopher_repetition.model_dump(exclude={"enabled"})))
     if config.gopher_quality.enabled:
