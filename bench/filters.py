@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from filters.badwords import BadWordsFilter
     from filters.c4 import C4Filter
+    from filters.decontam import Decontaminator
     from filters.fineweb import FineWebQualityFilter
     from filters.gopher import GopherQualityFilter, GopherRepetitionFilter
     from filters.langid import LanguageFilter
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     lists = tempfile.TemporaryDirectory()
     blocked = os.path.join(lists.name, "domains")  # 100k made-up domains plus one of the sample's sites
     Path(blocked).write_text("".join(f"site{i}.example\n" for i in range(100_000)) + "thecommons.example\n")
+    books = str(REPO / "sample" / "reference" / "books.jsonl")  # as an eval set: 68 passages, ~105k words
     steps = [
         ("c4 (lines + pages)", C4Filter()),
         ("langid: langdetect (C4)", LanguageFilter("langdetect")),
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         ("pii (4 phone regions)", PiiRedactor()),
         ("pii (no phone)", PiiRedactor(phone=False)),
         ("url_filter (100k domains)", UrlFilter(domain_lists=[blocked], banned_words=["casino", "xxx"])),
+        ("decontaminate (books, 13)", Decontaminator([books])),
     ]
     rows = []
     for label, step in steps:

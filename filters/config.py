@@ -16,6 +16,7 @@ from curation.config import StageConfig
 from filters import c4
 from filters.badwords import BadWordsFilter
 from filters.base import DocumentStep
+from filters.decontam import DecontaminateConfig
 from filters.fineweb import FineWebConfig
 from filters.gopher import DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter, GopherRepetitionFilter
 from filters.langid import LanguageFilter
@@ -109,6 +110,7 @@ class FiltersConfig(StageConfig):
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
     badwords: BadWordsConfig = Field(default_factory=BadWordsConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)  # filters/pii.py: redaction; off by default
+    decontaminate: DecontaminateConfig = Field(default_factory=DecontaminateConfig)  # last (pipelines/decontaminate.py)
 
 
 def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:

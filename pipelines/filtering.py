@@ -22,6 +22,7 @@ from filters.c4 import normalize_url, select_newest
 from filters.c4_spans import drop_spans, losing_occurrences, span_hashes
 from filters.config import FiltersConfig, steps_after_dedup, steps_before_dedup
 from pipelines.counters import Counters
+from pipelines.decontaminate import Decontaminate
 from pipelines.steps import ApplySteps, text_bytes
 
 
@@ -165,4 +166,6 @@ class FilterDocuments(beam.PTransform):
         after = steps_after_dedup(config)
         if after:
             docs = docs | "LanguageAndWords" >> ApplySteps(after)
+        if config.decontaminate.enabled:
+            docs = docs | "Decontaminate" >> Decontaminate(config.decontaminate)
         return docs

@@ -137,10 +137,11 @@ def resolve_paths(config: RunConfig, config_file: str) -> RunConfig:
 
 
 def _resolve_filter_lists(filters, base: str) -> None:
-    """Blocklists and word lists of the filters section, relative to the config file too."""
+    """Blocklists, word lists and eval sets of the filters section, relative to the config file too."""
     urls = filters.url_filter
     urls.domain_lists = [_resolve(p, base) for p in urls.domain_lists]
     urls.url_lists = [_resolve(p, base) for p in urls.url_lists]
     for key in ("ut1", "banned_words_file", "soft_banned_words_file", "banned_subwords_file"):
         if getattr(urls, key):
             setattr(urls, key, _resolve(getattr(urls, key), base))
+    filters.decontaminate.eval_sets = [_resolve(p, base) for p in filters.decontaminate.eval_sets]
