@@ -2,6 +2,10 @@
 
     python bench/dedup.py                 # 50k documents (~2.5 per family), a few minutes on 2 cores
     python bench/dedup.py --docs 200000 --beam-mode multi_processing
+    python bench/dedup.py --components    # connected components: rounds vs union-find CombineFn
+
+``--components`` (see bench/dedup_components.py) instead times connected components alone
+on a synthetic duplicate graph of >= 1M edges.
 
 Corpus: families of one base document (real prose from the shipped book, words
 shuffled in) plus 0-3 copies perturbed by word edits, moved sentences, added
@@ -151,7 +155,15 @@ def main() -> None:
     parser.add_argument("--beam-mode", default="in_memory", choices=["in_memory", "multi_processing"])
     parser.add_argument("--no-unverified", action="store_true", help="skip the pipeline run without verification")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument("--components", action="store_true",
+                        help="benchmark connected components instead (bench/dedup_components.py; its flags follow)")
+    args, rest = parser.parse_known_args()
+    if args.components:
+        from bench.dedup_components import main as components_main
+
+        return components_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     from curation.io.docfiles import write_documents
 

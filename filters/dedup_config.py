@@ -33,6 +33,10 @@ class DedupConfig(StageConfig):
                                "quadratic pair count of huge buckets (boilerplate pages)")
     keep: Literal["highest_quality", "lowest_id"] = Field(
         "highest_quality", description="which document of a cluster survives; ties -> lowest id")
+    components_max_rounds: int = Field(
+        20, ge=1, le=200, description="large-star/small-star rounds unrolled for connected components; "
+                                      "enough for chains of ~10M duplicates in random order (a job needing more fails, "
+                                      "never gives wrong clusters)")
     batch_size: int = Field(256, ge=1, description="documents signed per numpy batch")
     emit_pairs: bool = Field(False, description="produce the duplicate-pair side output")
 

@@ -18,9 +18,9 @@ Data flow (every step keyed, no worker ever holds the corpus):
    all pairs when the bucket is small enough to verify, else a star from its lowest id;
 3. edges deduplicated per pair; with ``verify`` two joins by id attach the shingle hash sets
    and keep pairs whose exact Jaccard reaches the threshold;
-4. connected components: one union-find ``CombineFn`` over the edges, combined per worker
-   first; it holds only documents that have a duplicate, so its memory grows with the number
-   of duplicate edges (~100 bytes per node), not the corpus (docs/dedup.md gives figures);
+4. connected components by large-star / small-star rounds of GroupByKeys
+   (:mod:`pipelines.dedup_components`): no worker holds more than one vertex's state, and a
+   graph that needs more than ``components_max_rounds`` rounds fails the job, never silently;
 5. cluster assignments joined back to the documents by id; the kept one is chosen by the rule
    of :func:`filters.dedup_clusters.keep_rank`.
 
@@ -30,7 +30,8 @@ are removed, which is the incremental mode.
 
 Counters (namespace ``dedup``): ``in``, ``out``, ``dropped:near_duplicate``,
 ``dropped:duplicate_id``, ``no_shingles``, ``buckets_multi``, ``candidate_pairs``,
-``trusted_pairs``, ``verified_pairs``, ``rejected_pairs``, ``clusters``, ``index_matches``.
+``trusted_pairs``, ``verified_pairs``, ``rejected_pairs``, ``clusters``, ``index_matches``,
+``component_rounds``.
 """
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from filters.dedup_clusters import Node, UnionFind
 from filters.dedup_config import DedupConfig
 from filters.minhash import MinHasher, band_keys, jaccard
+from pipelines.dedup_components import ConnectedComponents
 
 NS = "dedup"
 DUPLICATES_TAG = "duplicates"
@@ -141,30 +142,6 @@ class _VerifyPair(beam.DoFn):
                 yield a, b, round(score, 6)
             else:
                 self.rejected.inc()
-
-
-class _ClusterFn(beam.CombineFn):
-    """Union-find over all duplicate edges (see module doc for the memory bound)."""
-
-    def __init__(self, rule: str):
-        self.rule = rule
-
-    def create_accumulator(self):
-        return UnionFind()
-
-    def add_input(self, uf, edge):
-        uf.union(Node(*edge[0]), Node(*edge[1]))
-        return uf
-
-    def merge_accumulators(self, accumulators):
-        accumulators = iter(accumulators)
-        first = next(accumulators)
-        for other in accumulators:
-            first.merge(other)
-        return first
-
-    def extract_output(self, uf):
-        return [tuple(a) for a in uf.assignments(self.rule)]
 
 
 class _Annotate(beam.DoFn):
@@ -273,11 +250,7 @@ class NearDedup(beam.PTransform):
         else:
             final_edges = trusted
 
-        assignments = (
-            final_edges
-            | "Clusters" >> beam.CombineGlobally(_ClusterFn(cfg.keep))
-            | "Assignments" >> beam.FlatMap(lambda rows: ((r[0], r) for r in rows))
-        )
+        assignments = final_edges | "Components" >> ConnectedComponents(cfg.keep, cfg.components_max_rounds)
         groups = {"doc": docs | "DocById" >> beam.Map(lambda d: (d["id"], d)), "cluster": assignments}
         if self.write_index:
             groups["sketch"] = sketches | "SketchById" >> beam.Map(lambda s: (s[0], s))
@@ -300,3 +273,4 @@ class NearDedup(beam.PTransform):
 def _count_candidate(edge):
     _counter("trusted_pairs" if edge[1][2] else "candidate_pairs").inc()
     return edge
+

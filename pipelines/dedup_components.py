@@ -1,0 +1,142 @@
+"""Connected components of the duplicate graph in Beam: large-star / small-star rounds.
+
+``edges | ConnectedComponents(rule, max_rounds)`` turns duplicate edges ``(node_a, node_b, ...)``
+(:class:`filters.dedup_clusters.Node` fields) into ``(id, Assignment)`` for every document
+in an edge. The round logic is :mod:`filters.dedup_components`; this file only wires it.
+
+A Beam graph is static, so ``max_rounds`` rounds are unrolled (two GroupByKeys each: large
+star keyed by every vertex, small star keyed by the larger end of each edge). Once the graph
+is a star forest a round changes nothing, so extra rounds cost a shuffle each but never change
+the answer. After the last round every vertex checks that it is a star centre or a leaf
+(:func:`filters.dedup_components.star_role`); if any is not, the bound was too low and the
+pipeline fails with :class:`NotConverged` naming ``dedup.components_max_rounds``: clusters are
+never silently wrong. Rounds needed grow with log2 of the longest chain of duplicates
+(a sorted 100k-document chain needs 17; docs/dedup.md). Each round that changed the graph
+is counted (counter ``dedup/component_rounds``) and logged to stderr.
+
+No worker holds more than one vertex's state: each step reads a vertex's neighbours twice
+from the GroupByKey iterable (the centre of a giant cluster is one hot key, streamed).
+Only GroupByKey, Flatten and ParDo: no CoGroupByKey (Beam's Dask runner mishandles it).
+"""
+from __future__ import annotations
+
+import sys
+
+import apache_beam as beam
+
+from filters.dedup_clusters import Node
+from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
+from pipelines.counters import Counters
+
+
+def _split(outputs, label: str):
+    """(edges, change markers) of one step's output. Not a tagged multi-output ParDo: Beam's Dask
+    runner feeds every output of such a ParDo to each consumer (Beam 2.77)."""
+    return (outputs | f"{label}Edges" >> beam.Filter(lambda x: isinstance(x, tuple)),
+            outputs | f"{label}Changes" >> beam.Filter(lambda x: isinstance(x, int)))
+
+
+def _both_ways(e):
+    a, b = e
+    yield a, b
+    yield b, a
+
+
+class _Step(beam.DoFn):
+    """One large-star or small-star step on a vertex's grouped neighbours."""
+
+    def __init__(self, step, round_index: int):
+        self.step, self.round_index = step, round_index
+
+    def start_bundle(self):
+        self.reported = False
+
+    def process(self, group):
+        v, neighbours = group
+        result = self.step(v, neighbours)
+        if result.changed and not self.reported:  # one marker per bundle and round is enough for a max
+            self.reported = True
+            yield self.round_index  # an int beside the edge tuples: see _split
+        yield from result.edges
+
+
+class _StarRole(beam.DoFn):
+    """After the last round: ``(centre, member)`` per vertex, or fail if the graph is not a star forest."""
+
+    def __init__(self, max_rounds: int):
+        self.max_rounds = max_rounds
+
+    def process(self, group):
+        v, neighbours = group
+        centre = star_role(v, neighbours)
+        if centre is None:
+            raise NotConverged(
+                f"connected components: not converged after {self.max_rounds} rounds (document {v[-1]!r} is "
+                f"not in a star yet); raise dedup.components_max_rounds (e.g. --set "
+                f"components_max_rounds={2 * self.max_rounds})")
+        yield centre, v
+
+
+class _LogRounds(beam.DoFn):
+    def __init__(self, max_rounds: int):
+        self.max_rounds = max_rounds
+        self.counters = Counters("dedup")
+
+    def process(self, keyed_rounds: tuple):
+        rounds = keyed_rounds[1]
+        self.counters.inc("component_rounds", rounds)
+        print(f"  dedup: connected components converged after {rounds} round(s) (bound {self.max_rounds})",
+              file=sys.stderr, flush=True)
+        yield rounds
+
+
+class ConnectedComponents(beam.PTransform):
+    """Duplicate edges -> ``(id, Assignment)`` per document in an edge (module doc).
+
+    ``rule``: the keep rule (:func:`filters.dedup_clusters.keep_rank`); ``max_rounds``: rounds unrolled.
+    The ``"rounds"`` output (one integer: rounds that changed the graph) is available as ``.rounds``
+    after application.
+    """
+
+    def __init__(self, rule: str = "highest_quality", max_rounds: int = 20):
+        super().__init__()
+        self.rule, self.max_rounds = rule, max_rounds
+        self.rounds = None
+
+    def expand(self, edges):
+        rule = self.rule
+        graph = (
+            edges
+            | "Vertices" >> beam.Map(lambda e: edge(vertex(Node(*e[0]), rule), vertex(Node(*e[1]), rule)))
+            | "NoLoops" >> beam.Filter(lambda e: e[0] != e[1])
+        )
+        markers = []
+        for r in range(1, self.max_rounds + 1):
+            large, large_changes = _split(
+                graph
+                | f"LargeStarKeys{r}" >> beam.FlatMap(_both_ways)
+                | f"LargeStarGroup{r}" >> beam.GroupByKey()
+                | f"LargeStar{r}" >> beam.ParDo(_Step(large_star, r)), f"LargeStar{r}")
+            graph, small_changes = _split(
+                large
+                | f"SmallStarGroup{r}" >> beam.GroupByKey()  # edges are (larger, smaller): keyed by the larger
+                | f"SmallStar{r}" >> beam.ParDo(_Step(small_star, r)), f"SmallStar{r}")
+            markers += [large_changes, small_changes]
+        none = edges.pipeline | "NoChange" >> beam.Create([0])  # the count when nothing ever changed
+        self.rounds = (
+            [none, *markers]
+            | "AllChanges" >> beam.Flatten()
+            # CombinePerKey rather than CombineGlobally, whose default value is a side input that
+            # Beam's Dask runner recomputes from the start of the pipeline.
+            | "OneKey" >> beam.Map(lambda r: (None, r))
+            | "RoundsChanged" >> beam.CombinePerKey(max)
+            | "LogRounds" >> beam.ParDo(_LogRounds(self.max_rounds))
+        )
+        return (
+            graph
+            | "CheckKeys" >> beam.FlatMap(_both_ways)
+            | "CheckGroup" >> beam.GroupByKey()
+            | "StarRole" >> beam.ParDo(_StarRole(self.max_rounds))
+            | "Stars" >> beam.GroupByKey()
+            | "Assign" >> beam.FlatMap(lambda star: ((a.id, tuple(a)) for a in star_assignments(*star)))
+        )
