@@ -8,6 +8,8 @@ workers and need no custom coder). Stages fill the nullable fields they own
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -53,25 +55,106 @@ def new_document(text: str, **fields: Any) -> dict[str, Any]:
     return doc
 
 
+STRING_FIELDS = ("id", "url", "text", "source", "crawl_date", "warc_file", "charset", "language", "dedup_cluster")
+INTEGER_FIELDS = ("warc_offset", "dedup_cluster_size")
+NUMBER_FIELDS = ("language_score", "quality_score")
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BadDocument(ValueError):
+    """A row that cannot become a document (a field of the wrong type, no text); one line."""
+
+
+def clean_string(value: str) -> str:
+    """``value`` with lone surrogates (valid JSON, not valid UTF-8) replaced by U+FFFD, as browsers do."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return SURROGATE.sub("\ufffd", value)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """One field of a foreign row in its schema type, or :class:`BadDocument`; never a repr."""
+    if value is None:
+        return None
+    kind = type(value).__name__
+    if name in STRING_FIELDS:
+        if isinstance(value, str):
+            return clean_string(value)
+        if isinstance(value, int) and not isinstance(value, bool) and name != "text":
+            return str(value)  # integer ids (Dolma, RedPajama) are ids
+        raise BadDocument(f"{name} must be a string, got {kind}")
+    if name in INTEGER_FIELDS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise BadDocument(f"{name} must be an integer, got {kind}")
+    if name in NUMBER_FIELDS:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise BadDocument(f"{name} must be a number, got {kind} {str(value)[:40]!r}")
+    if name == "duplicate":
+        if isinstance(value, bool):
+            return value
+        raise BadDocument(f"duplicate must be true or false, got {kind}")
+    if name == "metadata":
+        if isinstance(value, str):
+            return clean_string(value)
+        if isinstance(value, (dict, list)):  # Dolma-style metadata object
+            return clean_string(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+        raise BadDocument(f"metadata must be a JSON object or string, got {kind}")
+    return value
+
+
+def document_text(row: dict[str, Any]) -> str:
+    """The text of a foreign row, checked exactly as :func:`normalize_document` checks the row."""
+    if row.get("text") is None:
+        raise BadDocument("document has no 'text' field")
+    text = ""
+    for name, value in row.items():
+        if name in DOCUMENT_SCHEMA.names:
+            coerced = _coerce(name, value)
+            if name == "text":
+                text = coerced
+    return text
+
+
 def normalize_document(doc: dict[str, Any]) -> dict[str, Any]:
     """Coerce a dict read from a foreign file (JSONL dump, Parquet) into the schema.
 
-    Keys outside the schema are folded into ``metadata`` so nothing is lost.
+    Keys outside the schema are folded into ``metadata`` so nothing is lost. A field of the
+    wrong type raises :class:`BadDocument` (a ValueError): integer ids become strings, numeric
+    strings numbers, a metadata object JSON; a list as text, a word as a score, are bad rows.
     """
-    import json
-
-    if "text" not in doc or doc["text"] is None:
-        raise ValueError("document has no 'text' field")
-    known = {k: v for k, v in doc.items() if k in DOCUMENT_SCHEMA.names}
+    if doc.get("text") is None:
+        raise BadDocument("document has no 'text' field")
+    known = {k: _coerce(k, v) for k, v in doc.items() if k in DOCUMENT_SCHEMA.names}
     extra = {k: v for k, v in doc.items() if k not in DOCUMENT_SCHEMA.names}
-    out = new_document(str(known.pop("text")), **known)
+    out = new_document(known.pop("text"), **known)
     if extra:
-        meta = json.loads(out["metadata"]) if out.get("metadata") else {}
+        meta = _metadata_object(out.get("metadata"))
         meta.update(extra)
-        out["metadata"] = json.dumps(meta, sort_keys=True, default=str)
-    if out["warc_offset"] is not None:
-        out["warc_offset"] = int(out["warc_offset"])
+        out["metadata"] = clean_string(json.dumps(meta, sort_keys=True, default=str))
     return out
+
+
+def _metadata_object(metadata: str | None) -> dict[str, Any]:
+    if not metadata:
+        return {}
+    try:
+        value = json.loads(metadata)
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else {"metadata": metadata}
 
 
 def documents_to_table(docs: list[dict[str, Any]]) -> pa.Table:

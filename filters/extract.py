@@ -1,26 +1,28 @@
 """Turn a raw WARC payload into a document: decode the bytes, extract the main text.
 
-Decoding follows what browsers do, in order: the HTTP ``charset``, then a
-``<meta>`` charset in the first bytes of the page, then byte-level detection
-(resiliparse). Extraction defaults to resiliparse (a C++ DOM walk with main-content
-heuristics, fast); trafilatura (slower, more aggressive boilerplate removal) is
-selectable. ``bench/ingest.py`` compares the two.
+Decoding follows the WHATWG Encoding Standard as browsers do (``filters.charset``: BOM, HTTP
+``charset``, ``<meta>``, then detection). What the payload is comes from its first bytes as much
+as from its Content-Type (``filters.sniff``): a binary signature makes it ``binary_body``
+whatever the server said; a page without a Content-Type that starts like HTML is HTML.
+Extraction defaults to resiliparse (a C++ DOM walk with main-content heuristics, fast);
+trafilatura (slower, more aggressive boilerplate removal) is selectable. ``bench/ingest.py``
+compares the two.
 """
 from __future__ import annotations
 
-import codecs
 import json
-import re
 from typing import Any
 
 from curation.document import make_doc_id, new_document
 from curation.io.warc import RawRecord
+from filters.charset import bom_encoding, charset_from_content_type, decode_html
+from filters.sniff import UNKNOWN_TYPES, binary_type, sniffs_as_html
 
 EXTRACTORS = ("resiliparse", "trafilatura")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
-META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.IGNORECASE)
-HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-:.]+)", re.IGNORECASE)
+__all__ = ["ExtractionError", "HtmlToDocument", "charset_from_content_type", "decode_html", "extract_text",
+           "looks_binary", "media_type"]
 
 
 class ExtractionError(ValueError):
@@ -35,22 +37,16 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def charset_from_content_type(content_type: str) -> str | None:
-    match = HTTP_CHARSET.search(content_type or "")
-    return match.group(1).lower() if match else None
-
-
-def _known_codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
 def looks_binary(payload: bytes, sample: int = 4096, max_control_share: float = 0.1) -> bool:
-    """True for bodies that are not text whatever their Content-Type says (images, PDFs, zips)."""
+    """True for bodies that are not text whatever their Content-Type says (images, PDFs, zips).
+
+    A byte order mark makes it text (UTF-16 is full of NUL bytes); otherwise a known binary
+    signature, a NUL byte or many control characters in the first ``sample`` bytes.
+    """
+    if bom_encoding(payload):
+        return False
+    if binary_type(payload):
+        return True
     head = payload[:sample]
     if not head:
         return False
@@ -58,29 +54,6 @@ def looks_binary(payload: bytes, sample: int = 4096, max_control_share: float = 
         return True
     control = sum(1 for b in head if b < 9 or 13 < b < 32)
     return control / len(head) > max_control_share
-
-
-def decode_html(payload: bytes, http_charset: str | None = None) -> tuple[str, str]:
-    """Decode HTML bytes; returns (text, charset used).
-
-    A declared charset that does not decode the bytes cleanly is distrusted (servers
-    lie often) and detection decides; undecodable bytes in the chosen charset become
-    U+FFFD rather than failing the page.
-    """
-    from resiliparse.parse.encoding import detect_encoding
-
-    candidates = [_known_codec(http_charset)]
-    meta = META_CHARSET.search(payload[:4096])
-    if meta:
-        candidates.append(_known_codec(meta.group(1).decode("ascii", "ignore")))
-    for charset in candidates:
-        if charset:
-            try:
-                return payload.decode(charset), charset
-            except (UnicodeDecodeError, LookupError):
-                continue
-    detected = _known_codec(detect_encoding(payload)) or "utf-8"
-    return payload.decode(detected, errors="replace"), detected
 
 
 def extract_text(html: str, extractor: str = "resiliparse") -> str:
@@ -126,11 +99,14 @@ class HtmlToDocument:
         kind = media_type(record.content_type)
         if record.record_type == "conversion":
             return kind in TEXT_TYPES or kind == ""
-        return kind in HTML_TYPES or (kind == "" and (record.declared_type or "") in HTML_TYPES)
+        if kind in HTML_TYPES or (kind == "" and (record.declared_type or "") in HTML_TYPES):
+            return True
+        return kind in UNKNOWN_TYPES and sniffs_as_html(record.payload)  # no (usable) Content-Type
 
     def __call__(self, record: RawRecord) -> dict[str, Any]:
         if looks_binary(record.payload):
-            raise ExtractionError("binary_body", "payload is not text")
+            kind = binary_type(record.payload)
+            raise ExtractionError("binary_body", f"a {kind} file" if kind else "payload is not text")
         if record.record_type == "conversion":
             text, charset = record.payload.decode("utf-8", errors="replace"), "utf-8"
         else:

@@ -33,7 +33,7 @@ from pipelines.quality import ScoreAndSelect
 from pipelines.write import WriteDocuments, WriteRecords
 
 DOCUMENTS_DIR = "documents"
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")
 
 
 class IngestConfig(StageConfig):

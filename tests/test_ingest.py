@@ -51,7 +51,7 @@ def test_docs_cli_on_sample_writes_parquet_and_counters(tmp_path, sample_dir, ca
     assert len(docs) == stats["extract"]["out"] == stats["extract"]["in"] - sum(
         v for k, v in stats["extract"].items() if k.startswith("dropped:"))
     by_url = {d["url"]: d for d in docs}
-    german = [d for d in docs if "/de/" in (d["url"] or "") and d["charset"] == "iso8859-1"]
+    german = [d for d in docs if "/de/" in (d["url"] or "") and d["charset"] == "windows-1252"]
     assert german and all("\ufffd" not in d["text"] for d in german)  # charset found in <meta>
     prose = next(d for url, d in by_url.items() if url.startswith("https://www.") and "/00/" in url)
     assert "Cookie" not in prose["text"] and len(prose["text"]) > 500  # chrome stripped, article kept
@@ -71,7 +71,7 @@ def test_bad_input_is_counted_and_good_records_survive(tmp_path):
     assert ("truncated_member.warc.gz", "malformed_record") in reasons
     assert ("bad_header.warc", "malformed_record") in reasons
     assert ("truncated_tail.warc.gz", "malformed_record") in reasons
-    assert ("wrong_length.warc", "malformed_record") in reasons
+    assert ("wrong_length.warc", "content_length_mismatch") in reasons
     assert ("empty.warc.gz", "empty_file") in reasons
     assert ("mixed_bodies.warc.gz", "payload_too_large") in reasons
     assert any(e["reason"].startswith("binary_body") and e["url"] == "http://mixed.example/binary" for e in errors)

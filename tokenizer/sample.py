@@ -116,6 +116,10 @@ class TextSample:
         stats = self.stats
 
         def bad_row(path: str, where: int, reason: str) -> None:
+            if where == 0:  # the whole file is unreadable (not Parquet)
+                stats.files_failed.append(path)
+                print(f"tokenizer: skipped unreadable file {path}: {reason}", file=sys.stderr)
+                return
             stats.docs_bad += 1
             log.warning("%s:%s: skipped: %s", path, where, reason)
 

@@ -18,7 +18,7 @@ from typing import BinaryIO, Iterator
 HTTP_PREFIXES = ("http://", "https://")
 # What a directory given as input expands to: data files, not stats.json or errors/.
 DATA_SUFFIXES = (".parquet", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".txt", ".txt.gz",
-                 ".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")
+                 ".warc", ".warc.gz", ".wet", ".wet.gz", ".arc", ".arc.gz")
 
 
 def is_http(path: str) -> bool:
@@ -49,8 +49,14 @@ def _expand_one(pattern: str) -> list[str]:
     if is_http(pattern):
         return [pattern]
     directory = os.path.isdir(pattern)
-    glob = os.path.join(pattern, "*") if directory else pattern
-    matches = _match_local(glob) if is_local(glob) else _match_beam(glob)
+    if directory:
+        # Listed, not globbed: a directory named "run[1]" is a directory, not a character class.
+        matches = [os.path.join(pattern, name) for name in os.listdir(pattern)
+                   if os.path.isfile(os.path.join(pattern, name))]
+    elif "[" in pattern and exists(pattern):
+        matches = [pattern]  # a file named "dump[1].jsonl" that exists is that file
+    else:
+        matches = _match_local(pattern) if is_local(pattern) else _match_beam(pattern)
     matches = [m for m in matches if not os.path.basename(m).startswith(("_", "."))]
     if directory:
         matches = [m for m in matches if m.lower().endswith(DATA_SUFFIXES)]
