@@ -84,7 +84,13 @@ class TokenizerConfig(StageConfig):
             raise ValueError("byte_fallback is a sentencepiece option: with backend=hf use algorithm=bpe, whose "
                              "byte-level pre-tokenizer covers every byte, or backend=sentencepiece")
         roles = self.roles()
-        self.ordered_special_tokens()  # raises on duplicates
+        specials = len(self.ordered_special_tokens())  # raises on duplicates
+        byte_level = self.resolved_pre_tokenizer == "byte_level" or self.resolved_byte_fallback
+        alphabet = 256 if byte_level else len(PRINTABLE_ASCII)  # always in the vocabulary
+        if self.vocab_size < alphabet + specials:
+            raise ValueError(f"vocab_size {self.vocab_size} is below the base alphabet: {alphabet} "
+                             f"{'bytes' if byte_level else 'printable ASCII characters'} + {specials} special "
+                             f"tokens; use at least {alphabet + specials}")
         needs_unk = self.backend == "sentencepiece" or self.algorithm != "bpe" or self.resolved_pre_tokenizer != "byte_level"
         if needs_unk and "unk" not in roles:
             raise ValueError(f"{self.backend} {self.algorithm} needs an unk special token; add 'unk' to special_tokens")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 import urllib.request
 from typing import BinaryIO, Iterator
 
@@ -205,3 +206,25 @@ def exists(path: str) -> bool:
     from apache_beam.io.filesystems import FileSystems
 
     return FileSystems.exists(path)
+
+
+def check_output_dir(path: str) -> None:
+    """Fail now, in one line, when ``path`` cannot become an output directory: it is a file, a
+    file is on its way, or the nearest existing directory does not let us create files (tried,
+    not guessed: permissions, read-only mounts). Remote paths are checked when written."""
+    if not is_local(path):
+        return
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(f"output {path!r} is a file, not a directory")
+    ancestor = os.path.abspath(path)
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise NotADirectoryError(f"output {path!r} cannot be created: {ancestor!r} is a file")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".curation-write-check-", dir=ancestor)
+    except OSError as exc:
+        raise PermissionError(f"output {path!r} is not writable: cannot create files in {ancestor!r} "
+                              f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.remove(probe)

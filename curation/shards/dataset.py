@@ -17,6 +17,7 @@ damaged data. Only the columns asked for are decoded, one row group at a time.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from curation.shards.manifest import ShardCorruptError, read_manifest, verify_shard
+from curation.shards.manifest import ShardCorruptError, check_listing, open_verified_shard, read_manifest
 
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "segment_ids", "position_ids", "loss_mask")
 
@@ -54,6 +55,8 @@ class ShardDataset(IterableDataset):
         super().__init__()
         self.directory = str(directory)
         self.manifest = read_manifest(self.directory)
+        if verify:
+            check_listing(self.directory, self.manifest)  # no stale shard beside, none missing
         self.seq_len = int(self.manifest["seq_len"])
         unknown = set(columns) - set(TOKEN_COLUMNS)
         if unknown:
@@ -81,19 +84,24 @@ class ShardDataset(IterableDataset):
         workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
         return worker * self.world_size + self.rank, self.world_size * workers
 
-    def _open(self, entry: dict) -> pq.ParquetFile:
-        if self.verify and entry["file"] not in self._verified:
-            verify_shard(self.directory, entry)
-            self._verified.add(entry["file"])
+    @contextlib.contextmanager
+    def _open(self, entry: dict) -> Iterator[pq.ParquetFile]:
+        """The shard as Parquet; the first time, read through the handle its checksum was taken on."""
         path = f"{self.directory}/{entry['file']}"
-        try:
-            parquet = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises several types for a damaged footer
-            raise ShardCorruptError(f"shard {path} cannot be read as Parquet: {exc}") from None
-        if parquet.metadata.num_rows != int(entry["rows"]):
-            raise ShardCorruptError(f"shard {path} has {parquet.metadata.num_rows} rows, "
-                                    f"the manifest says {entry['rows']}")
-        return parquet
+        with contextlib.ExitStack() as stack:
+            if self.verify and entry["file"] not in self._verified:
+                source = stack.enter_context(open_verified_shard(self.directory, entry))
+                self._verified.add(entry["file"])
+            else:
+                source = path
+            try:
+                parquet = pq.ParquetFile(source)
+            except Exception as exc:  # pyarrow raises several types for a damaged footer
+                raise ShardCorruptError(f"shard {path} cannot be read as Parquet: {exc}") from None
+            if parquet.metadata.num_rows != int(entry["rows"]):
+                raise ShardCorruptError(f"shard {path} has {parquet.metadata.num_rows} rows, "
+                                        f"the manifest says {entry['rows']}")
+            yield parquet
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         consumer, consumers = self._consumer()
@@ -108,7 +116,11 @@ class ShardDataset(IterableDataset):
             lo = hi
 
     def _read(self, entry: dict, lo: int, first: int, hi: int, step: int) -> Iterator[dict[str, torch.Tensor]]:
-        parquet = self._open(entry)
+        with self._open(entry) as parquet:
+            yield from self._read_groups(parquet, entry, lo, first, step)
+
+    def _read_groups(self, parquet: pq.ParquetFile, entry: dict, lo: int, first: int,
+                     step: int) -> Iterator[dict[str, torch.Tensor]]:
         group_lo = lo
         for g in range(parquet.metadata.num_row_groups):
             group_hi = group_lo + parquet.metadata.row_group(g).num_rows

@@ -6,11 +6,14 @@ files, and a SHA-256 per shard so that a damaged or swapped file is refused.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
 import os
-from typing import Any
+import re
+import tempfile
+from typing import Any, BinaryIO, Iterator
 
 from curation.io.paths import exists, is_local, join, open_read, open_write
 from curation.shards.format import FORMAT_VERSION, MANIFEST_NAME, SHARD_GLOB
@@ -50,12 +53,19 @@ def write_manifest(directory: str, manifest: dict) -> str:
 
 
 REQUIRED_KEYS = ("seq_len", "pad_id", "vocab_size", "shards")
+# Keys whose types a reader relies on: name -> (type, description).
+TOP_TYPES = {"seq_len": int, "pad_id": int, "vocab_size": int, "shards": list}
+ENTRY_TYPES = {"file": str, "rows": int, "sha256": str}
 
 
 def read_manifest(directory: str | os.PathLike) -> dict:
-    """The manifest of a shard directory, with a clear error when it is missing, malformed or foreign.
+    """The manifest of a shard directory, verified: a clear one-line error when it is missing,
+    malformed or foreign (:class:`ShardCorruptError` for a manifest that cannot be trusted).
 
     The one reader: the training reader, the Megatron export and validation all call it.
+    Every entry must name a plain file inside the directory (no ``..``, no absolute path, no
+    separator), once; ``seq_len``, ``pad_id``, ``vocab_size`` and each entry's ``rows`` are
+    integers, ``file`` and ``sha256`` strings.
     """
     directory = os.fspath(directory)
     path = join(directory, MANIFEST_NAME)
@@ -67,18 +77,54 @@ def read_manifest(directory: str | os.PathLike) -> dict:
         try:
             manifest = json.loads(fh.read())
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: not valid JSON: {exc}") from None
+            raise ShardCorruptError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(manifest, dict):
-        raise ValueError(f"{path}: the top level must be an object")
+        raise ShardCorruptError(f"{path}: the top level must be an object")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path}: format_version {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
     missing = [k for k in REQUIRED_KEYS if k not in manifest]
     if missing:
-        raise ValueError(f"{path}: missing keys {missing}")
-    if not isinstance(manifest["shards"], list) or \
-            not all(isinstance(e, dict) and "file" in e for e in manifest["shards"]):
-        raise ValueError(f"{path}: 'shards' must be a list of entries, each with a 'file'")
+        raise ShardCorruptError(f"{path}: missing keys {missing}")
+    for key, kind in TOP_TYPES.items():
+        _check_type(path, key, manifest[key], kind, "")
+    if not all(isinstance(e, dict) and "file" in e for e in manifest["shards"]):
+        raise ShardCorruptError(f"{path}: 'shards' must be a list of entries, each with a 'file'")
+    seen: set[str] = set()
+    for number, entry in enumerate(manifest["shards"]):
+        where = f" (shard entry {number})"
+        for key, kind in ENTRY_TYPES.items():
+            if key not in entry:
+                raise ShardCorruptError(f"{path}: missing key {key!r}{where}")
+            _check_type(path, key, entry[key], kind, where)
+        name = entry["file"]
+        if not is_plain_name(name):
+            raise ShardCorruptError(f"{path}: {name!r}{where} is not a plain file name inside the shard directory")
+        if name in seen:
+            raise ShardCorruptError(f"{path}: {name!r} is listed twice")
+        seen.add(name)
     return manifest
+
+
+def _check_type(path: str, key: str, value: Any, kind: type, where: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ShardCorruptError(f"{path}: {key!r}{where} must be {kind.__name__}, not {type(value).__name__} "
+                                f"{str(value)[:40]!r}")
+
+
+def is_plain_name(name: str) -> bool:
+    """A file name directly inside a directory: not empty, ``.``, ``..``, absolute, or with a separator."""
+    return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\\0") and \
+        not os.path.isabs(name) and not re.match(r"^[A-Za-z]:", name)
+
+
+def check_listing(directory: str | os.PathLike, manifest: dict) -> None:
+    """Every listed shard exists and every shard file in the directory is listed, else ShardCorruptError."""
+    for name, entry in shard_files(directory, manifest):
+        if entry is None:
+            raise ShardCorruptError(f"{join(os.fspath(directory), name)} is not listed in {MANIFEST_NAME}: "
+                                    "a shard of another run? remove it or rewrite the directory")
+        if not exists(join(os.fspath(directory), name)):
+            raise ShardCorruptError(f"shard {name} listed in the manifest is missing from {os.fspath(directory)}")
 
 
 def shard_files(directory: str | os.PathLike, manifest: dict) -> list[tuple[str, dict | None]]:
@@ -101,12 +147,38 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
 
 def verify_shard(directory: str, entry: dict) -> str:
     """The shard's path if its SHA-256 matches the manifest, else :class:`ShardCorruptError`."""
-    path = os.path.join(directory, entry["file"])
-    if not os.path.exists(path):
+    with open_verified_shard(directory, entry):
+        pass
+    return join(directory, entry["file"])
+
+
+@contextlib.contextmanager
+def open_verified_shard(directory: str, entry: dict) -> Iterator[BinaryIO]:
+    """The shard file, open and checked: the bytes hashed are the bytes the caller then reads.
+
+    A local file is hashed through the handle returned (a file swapped in after the check is
+    not read); a remote one is copied while hashed into a spool (disk past 64 MiB), which is read.
+    """
+    if not is_plain_name(entry["file"]):
+        raise ShardCorruptError(f"{entry['file']!r} is not a plain file name inside {directory}")
+    path = join(directory, entry["file"])
+    if not exists(path):
         raise ShardCorruptError(f"shard {entry['file']} listed in the manifest is missing from {directory}")
-    actual = file_sha256(path)
-    if actual != entry["sha256"]:
-        raise ShardCorruptError(
-            f"shard {path} is corrupt: sha256 {actual} does not match the manifest's {entry['sha256']}; "
-            "the file was damaged or replaced after writing; re-create or re-download it")
-    return path
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open_read(path))
+        if is_local(path):
+            target = source
+        else:
+            target = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=64 << 20))
+        digest = hashlib.sha256()
+        while block := source.read(1 << 22):
+            digest.update(block)
+            if target is not source:
+                target.write(block)
+        actual = digest.hexdigest()
+        if actual != entry["sha256"]:
+            raise ShardCorruptError(
+                f"shard {path} is corrupt: sha256 {actual} does not match the manifest's {entry['sha256']}; "
+                "the file was damaged or replaced after writing; re-create or re-download it")
+        target.seek(0)
+        yield target

@@ -21,7 +21,7 @@ from typing import Iterator
 import numpy as np
 import pyarrow.parquet as pq
 
-from curation.shards.manifest import read_manifest, verify_shard
+from curation.shards.manifest import check_listing, open_verified_shard, read_manifest
 
 INDEX_HEADER = b"MMIDIDX\x00\x00"
 INDEX_VERSION = 1
@@ -36,22 +36,24 @@ def token_dtype(vocab_size: int) -> type:
 
 def _segments(directory: str, manifest: dict) -> Iterator[np.ndarray]:
     for entry in manifest["shards"]:
-        parquet = pq.ParquetFile(verify_shard(directory, entry))
-        for batch in parquet.iter_batches(columns=["input_ids", "segment_ids"], batch_size=1024):
-            seq_len = manifest["seq_len"]
-            ids = batch.column(0).flatten().to_numpy().reshape(-1, seq_len)
-            seg = batch.column(1).flatten().to_numpy().reshape(-1, seq_len)
-            for row_ids, row_seg in zip(ids, seg):
-                # segments are contiguous runs of equal non-zero segment id
-                bounds = np.flatnonzero(np.diff(row_seg, prepend=-1, append=-1))
-                for a, b in zip(bounds[:-1], bounds[1:]):
-                    if row_seg[a] != 0:
-                        yield row_ids[a:b]
+        with open_verified_shard(directory, entry) as verified:
+            parquet = pq.ParquetFile(verified)
+            for batch in parquet.iter_batches(columns=["input_ids", "segment_ids"], batch_size=1024):
+                seq_len = manifest["seq_len"]
+                ids = batch.column(0).flatten().to_numpy().reshape(-1, seq_len)
+                seg = batch.column(1).flatten().to_numpy().reshape(-1, seq_len)
+                for row_ids, row_seg in zip(ids, seg):
+                    # segments are contiguous runs of equal non-zero segment id
+                    bounds = np.flatnonzero(np.diff(row_seg, prepend=-1, append=-1))
+                    for a, b in zip(bounds[:-1], bounds[1:]):
+                        if row_seg[a] != 0:
+                            yield row_ids[a:b]
 
 
 def export_megatron(directory: str, prefix: str) -> dict:
     """Write ``prefix.bin`` / ``prefix.idx`` from a shard directory; returns counts."""
     manifest = read_manifest(directory)
+    check_listing(directory, manifest)
     dtype = token_dtype(int(manifest["vocab_size"]))
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
     lengths: list[int] = []

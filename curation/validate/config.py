@@ -17,7 +17,7 @@ class ValidateConfig(StageConfig):
     warmup_steps: int = Field(10, ge=0)
     min_lr_ratio: float = Field(0.1, ge=0, le=1)
     weight_decay: float = Field(0.1, ge=0)
-    device: str = "auto"  # auto = cuda when available, else cpu
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")  # auto = cuda when available, else cpu
     compile: bool | None = None  # None = torch.compile on CUDA only (~50 s cold on CPU)
     seed: int = 1234
     max_seq_len: int | None = Field(None, ge=2, description="truncate rows for the proxy (speed)")

@@ -82,7 +82,12 @@ def scan_shard(path: Path, entry: dict | None, manifest: dict, cfg, seed: int) -
         ok = meta[TOKENIZER_META_KEY] == want
         scan.check("tokenizer", ok, "" if ok else "shard was tokenised with a different tokenizer "
                    f"({meta[TOKENIZER_META_KEY].decode()[:16]}... != manifest {want.decode()[:16]}...)")
-    _scan_rows(scan, pf, manifest, cfg, seed)
+    try:
+        _scan_rows(scan, pf, manifest, cfg, seed)
+    except Exception as exc:  # noqa: BLE001 - a damaged page (bit flip) fails this shard, not the run
+        scan.check("readable", False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300])
+        scan.stats = scan.train_rows = scan.eval_rows = None
+        return scan
     if listed:
         _check_counts(scan, entry)
     return scan

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
+import traceback
 
 from curation.config import ConfigError
+from curation.io.paths import check_output_dir
 
 
 def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -29,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="curation",
         description="Common Crawl to training-ready token shards. Beam options go after a bare '--'.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level (Beam included)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log at INFO level (Beam included); show the traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
@@ -47,10 +51,30 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        for path in output_dirs(args):
+            check_output_dir(path)  # before any work: not after an hour of it
         return int(args.handler(args) or 0)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
-        print(f"curation {args.command}: error: {exc}", file=sys.stderr)
+    except (ConfigError, ValueError, OSError) as exc:  # expected: bad input, config, paths
+        if args.verbose:
+            traceback.print_exc()
+        print(f"curation {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def output_dirs(args: argparse.Namespace) -> list[str]:
+    """The output directories a command will write (``--output`` / ``--report``)."""
+    found = [getattr(args, "report", None)]
+    output = getattr(args, "output", None)
+    if getattr(args, "quality_command", None) == "train" and output:
+        output = os.path.dirname(output) or "."  # the model file goes in there
+    found.append(output)
+    return [path for path in found if path]
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of an error on one line (config errors list each problem on its own line)."""
+    lines = [line.strip(" -") for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover
