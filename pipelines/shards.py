@@ -1,23 +1,24 @@
 """``curation shards``: documents of a mixture -> packed, shuffled Parquet token shards.
 
-Stages (each a Beam transform; the logic lives in ``curation.shards``):
+Stages (each a named Beam transform; the logic lives in ``curation.shards``):
 
-1. Read each source's files (``ReadDocuments``), tag documents with their mixture source.
-2. Tokenize in batches, the tokenizer loaded once per worker (``DoFn.setup``); EOS appended.
-3. Count tokens and documents per source (a combine) -> epochs per source (side input).
-4. A per-source histogram of tokens over hash buckets of ``(seed, source, doc id, epoch)``
-   (a combine) -> the fractional-epoch threshold (side input; see ``curation.shards.mixture``).
-5. Emit every document once per epoch it is sampled in (whole epochs + the hashed fraction).
-6. Pack. Packing must see many documents at once, but not all of them: copies are hashed into
-   ``ceil(tokens / bucket_tokens)`` buckets and each bucket is packed on its own. The trade-off:
-   a bigger bucket gives best-fit more pieces to fill gaps with (less padding) but must fit in
-   one worker's memory and is one unit of parallelism; with ~4M tokens per bucket best-fit
-   padding is already well under 1% on web-like length distributions (see bench/shards.py),
-   while a single global bin would serialise the job.
-7. Shuffle rows globally by seed: each row gets a 64-bit key hashed from (seed, bucket, row);
-   rows go to shard ``key % num_shards`` and are sorted by key inside their shard, i.e. a
-   seeded random permutation that needs no global sort.
-8. Write each shard (Parquet, SHA-256), then ``manifest.json`` from all shard entries.
+1. ``TokenizeSources``: read each source's files, tag documents with their source, tokenize with
+   one ``encode_batch`` call per bundle, the tokenizer loaded once per worker; EOS appended.
+2. ``PlanMixture``: tokens and documents per source -> epochs per source; a per-source histogram
+   of tokens over hash buckets of ``(seed, source, doc id, epoch)`` -> the fractional-epoch
+   threshold (see ``curation.shards.mixture``).
+3. ``PackSources``: emit every document once per epoch it is sampled in, hash the copies into
+   ``ceil(tokens / bucket_tokens)`` buckets *per source* and pack each bucket on its own. Packing
+   must see many documents at once, but not all of them: a bigger bucket gives best-fit more
+   pieces to fill gaps with (less padding) but must fit in one worker's memory and is one unit
+   of parallelism; with ~4M tokens per bucket best-fit padding is already well under 1% on
+   web-like length distributions (see bench/shards.py).
+4. ``BlendIntoShards``: every row gets its time on the blend's token clock
+   (``curation.shards.blend``: sources interleaved by largest token shortfall, as Megatron's
+   ``BlendedDataset``), from its bucket's token offset within its source (a small side input);
+   shard ``i`` of ``n`` holds a contiguous range of that clock, rows sorted by time. Every shard
+   and every prefix of the row order is on the mixture weights, with no global sort.
+5. Write each shard (Parquet, SHA-256), then ``manifest.json`` from all shard entries.
 
 Everything is keyed and sorted by content, never by arrival order, so the same inputs,
 tokenizer and seed give byte-identical shards on any runner and worker count.
@@ -31,22 +32,25 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
 
+from curation.shards.blend import blend_order, blend_times, row_permutation
 from curation.shards.format import MANIFEST_NAME, SHARD_GLOB, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
 from curation.shards.mixture import (
     HIST_BUCKETS,
     MixtureConfig,
     copy_key,
-    hash64,
-    mixture_table,
     partial_bucket,
     plan_epochs,
     plan_partial,
 )
 from curation.shards.packing import PackItem, pack
+from curation.shards.rows import RowBlock
 from curation.shards.writer import write_shard
+from pipelines.counters import Counters
 from pipelines.read import ReadDocuments
 
 NAMESPACE = "shards"
@@ -66,35 +70,66 @@ def tokenizer_info(tokenizer_dir: str) -> dict[str, Any]:
 
 
 class _Tokenize(beam.DoFn):
-    """Batches of ``(source, document)`` -> ``(source, doc_id, int32 tokens + EOS)``."""
+    """``(source, document)`` -> ``(source, doc_id, int32 tokens + EOS)``.
 
-    def __init__(self, tokenizer_dir: str, append_eos: bool):
-        self.tokenizer_dir = tokenizer_dir
-        self.append_eos = append_eos
-        self.docs_in = Metrics.counter("tokenize", "in")
-        self.docs_out = Metrics.counter("tokenize", "out")
-        self.empty = Metrics.counter("tokenize", "dropped:empty_text")
-        self.tokens = Metrics.counter("tokenize", "tokens")
+    Documents are buffered and encoded with one ``encode_batch`` call per bundle (at most
+    ``batch_size`` at a time: ``tokenizers`` spreads a batch over its threads); the ids of a
+    batch become one int32 array, cut into per-document views (no per-token Python work
+    beyond the lists ``tokenizers`` returns).
+    """
+
+    def __init__(self, tokenizer_dir: str, append_eos: bool, batch_size: int):
+        self.tokenizer_dir, self.append_eos, self.batch_size = tokenizer_dir, append_eos, batch_size
+        self.counters = Counters("tokenize")
 
     def setup(self):
         import tokenizer
 
         self.tok = tokenizer.load(self.tokenizer_dir)
-        self.eos = [self.tok.eos_id] if self.append_eos and self.tok.eos_id is not None else []
-        if self.append_eos and not self.eos:
+        self.eos = self.tok.eos_id if self.append_eos else None
+        if self.append_eos and self.eos is None:
             raise ValueError(f"tokenizer {self.tokenizer_dir!r} has no EOS token; set append_eos: false")
 
-    def process(self, batch):
-        self.docs_in.inc(len(batch))
-        encoded = self.tok.encode_batch([doc["text"] for _, doc in batch])
-        for (source, doc), ids in zip(batch, encoded):
-            if not ids:
-                self.empty.inc()
+    def start_bundle(self):
+        self.buffer: list[tuple[str, str, str]] = []
+
+    def process(self, element):
+        source, doc = element
+        self.buffer.append((source, str(doc["id"]), doc["text"]))
+        if len(self.buffer) >= self.batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        for out in self._flush():
+            yield WindowedValue(out, MIN_TIMESTAMP, [GlobalWindow()])
+
+    def _flush(self):
+        batch, self.buffer = self.buffer, []
+        if not batch:
+            return
+        self.counters.inc("in", len(batch))
+        for (source, doc_id, _), tokens in zip(batch, encode_documents(self.tok, [b[2] for b in batch], self.eos)):
+            if tokens is None:
+                self.counters.inc("dropped:empty_text")
                 continue
-            tokens = np.asarray(list(ids) + self.eos, dtype=np.int32)
-            self.docs_out.inc()
-            self.tokens.inc(len(tokens))
-            yield source, str(doc["id"]), tokens
+            self.counters.inc("out")
+            self.counters.inc("tokens", len(tokens))
+            yield source, doc_id, tokens
+
+
+def encode_documents(tok, texts: list[str], eos: int | None) -> list[np.ndarray | None]:
+    """One ``encode_batch`` call; per text an int32 view (EOS appended) or None when it has no tokens."""
+    encoded = tok.encode_batch(texts)
+    lengths = np.fromiter((len(ids) for ids in encoded), np.int64, len(encoded))
+    extra = 0 if eos is None else 1
+    ends = np.cumsum(lengths + extra)
+    flat = np.empty(int(ends[-1]) if len(ends) else 0, np.int32)
+    starts = ends - lengths - extra
+    for ids, a, n in zip(encoded, starts.tolist(), lengths.tolist()):
+        flat[a:a + n] = ids
+    if extra:
+        flat[ends[lengths > 0] - 1] = eos
+    return [flat[a:b] if n else None for a, b, n in zip(starts.tolist(), ends.tolist(), lengths.tolist())]
 
 
 class _SumPairs(beam.CombineFn):
@@ -150,52 +185,32 @@ class _SumStats(beam.CombineFn):
         return dict(sorted(acc.items()))
 
 
-class _PackBucket(beam.DoFn):
-    def __init__(self, seq_len: int, mode: str, seed: int):
-        self.seq_len, self.mode, self.seed = seq_len, mode, seed
-        self.counters: dict = {}
+class TokenizeSources(beam.PTransform):
+    """Every mixture source's documents -> ``(source, doc_id, tokens)``."""
 
-    def _inc(self, name, value):
-        if name not in self.counters:
-            self.counters[name] = Metrics.counter("pack", name)
-        self.counters[name].inc(value)
-
-    def process(self, element):
-        bucket, copies = element
-        # A content order, not arrival order: (copy key, source, doc id, epoch, tokens).
-        copies = sorted(copies, key=lambda c: (c[0], c[1], c[2], c[3], c[4].tobytes()))
-        rows, stats = pack([PackItem(c[4], c[1], c[2]) for c in copies], self.seq_len, self.mode)
-        for name in ("documents", "rows", "real_tokens", "pad_tokens", "truncated_docs", "dropped_tokens"):
-            self._inc(name, getattr(stats, name))
-        yield beam.pvalue.TaggedOutput(STATS_TAG, {
-            "packed_documents": stats.documents, "truncated_docs": stats.truncated_docs,
-            "dropped_tokens": stats.dropped_tokens})
-        for i, row in enumerate(rows):
-            yield hash64(self.seed, "row", bucket, i), row
-
-
-class BuildShards(beam.PTransform):
-    """The whole stage from mixture sources to shard files; returns the manifest path PCollection."""
-
-    def __init__(self, config: MixtureConfig, tokenizer_dir: str, output_dir: str, tok_info: dict[str, Any]):
+    def __init__(self, config: MixtureConfig, tokenizer_dir: str):
         super().__init__()
-        self.config = config
-        self.tokenizer_dir = tokenizer_dir
-        self.output_dir = output_dir
-        self.tok_info = tok_info
+        self.config, self.tokenizer_dir = config, tokenizer_dir
 
     def expand(self, pbegin):
-        cfg, seed = self.config, self.config.seed
-        tagged = []
+        cfg, tagged = self.config, []
         for source in cfg.sources:
             docs = pbegin | f"Read[{source.name}]" >> ReadDocuments(source.paths, source=source.name)
             tagged.append(docs.docs | f"Tag[{source.name}]" >> beam.Map(lambda d, name: (name, d), source.name))
-        tokens = (
-            tagged
-            | "AllSources" >> beam.Flatten()
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg.tokenize_batch_size)
-            | "Tokenize" >> beam.ParDo(_Tokenize(self.tokenizer_dir, cfg.append_eos))
-        )
+        return (tagged
+                | "AllSources" >> beam.Flatten()
+                | "Tokenize" >> beam.ParDo(_Tokenize(self.tokenizer_dir, cfg.append_eos, cfg.tokenize_batch_size)))
+
+
+class PlanMixture(beam.PTransform):
+    """Tokenized documents -> the singleton ``{source: SourcePlan}`` (epochs and fractional threshold)."""
+
+    def __init__(self, config: MixtureConfig):
+        super().__init__()
+        self.config = config
+
+    def expand(self, tokens):
+        cfg, seed = self.config, self.config.seed
         epochs = (
             tokens
             | "SourceSizes" >> beam.Map(lambda t: (t[0], (len(t[2]), 1)))
@@ -210,56 +225,132 @@ class BuildShards(beam.PTransform):
                 beam.pvalue.AsSingleton(epochs))
             | "Histogram" >> beam.CombinePerKey(_Histogram())
         )
-        plan = epochs | "PlanPartial" >> beam.Map(
+        return epochs | "PlanPartial" >> beam.Map(
             lambda plans, hists: plan_partial(plans, hists), beam.pvalue.AsDict(histograms))
-        num_buckets = plan | "NumBuckets" >> beam.Map(
-            lambda plans: max(1, math.ceil(sum(p.tokens_taken for p in plans.values()) / cfg.bucket_tokens)))
 
-        def copies(t, plans, buckets):
+
+class _PackBucket(beam.DoFn):
+    """One source's bucket of document copies -> ``((source, bucket), RowBlock)``, rows in a seeded order."""
+
+    def __init__(self, seq_len: int, mode: str, seed: int):
+        self.seq_len, self.mode, self.seed = seq_len, mode, seed
+        self.counters = Counters("pack")
+
+    def process(self, element):
+        (source, bucket), copies = element
+        # A content order, not arrival order: (copy key, doc id, epoch, tokens).
+        copies = sorted(copies, key=lambda c: (c[0], c[1], c[2], c[3].tobytes()))
+        rows, stats = pack([PackItem(c[3], source, c[1]) for c in copies], self.seq_len, self.mode)
+        for name in ("documents", "rows", "real_tokens", "pad_tokens", "truncated_docs", "dropped_tokens"):
+            self.counters.inc(name, getattr(stats, name))
+        yield beam.pvalue.TaggedOutput(STATS_TAG, {
+            "packed_documents": stats.documents, "truncated_docs": stats.truncated_docs,
+            "dropped_tokens": stats.dropped_tokens})
+        order = row_permutation(self.seed, source, bucket, len(rows))
+        yield (source, bucket), RowBlock.from_rows([rows[r] for r in order.tolist()])
+
+
+class PackSources(beam.PTransform):
+    """Tokenized documents + plan -> ``((source, bucket), RowBlock)`` (main output) and packing stats (``STATS_TAG``).
+
+    Every document is emitted once per epoch it is sampled in (whole epochs plus the hashed
+    fraction), hashed into one of its source's ``ceil(tokens_taken / bucket_tokens)`` buckets, and
+    each bucket is packed on its own: rows hold one source each, which the blend needs.
+    """
+
+    def __init__(self, config: MixtureConfig):
+        super().__init__()
+        self.config = config
+
+    def expand(self, inputs):
+        tokens, plan = inputs
+        cfg, seed = self.config, self.config.seed
+
+        def copies(t, plans):
             source, doc_id, toks = t
+            buckets = max(1, math.ceil(plans[source].tokens_taken / cfg.bucket_tokens))
             for epoch in plans[source].epochs_of(seed, doc_id):
                 key = copy_key(seed, source, doc_id, epoch)
-                yield key % buckets, (key, source, doc_id, epoch, toks)
+                yield (source, key % buckets), (key, doc_id, epoch, toks)
 
-        packed = (
+        return (
             tokens
-            | "Sample" >> beam.FlatMap(copies, beam.pvalue.AsSingleton(plan), beam.pvalue.AsSingleton(num_buckets))
+            | "Sample" >> beam.FlatMap(copies, beam.pvalue.AsSingleton(plan))
             | "GroupBuckets" >> beam.GroupByKey()
             | "Pack" >> beam.ParDo(_PackBucket(cfg.seq_len, cfg.packing, seed)).with_outputs(STATS_TAG, main="rows")
         )
-        rows = packed.rows
-        num_shards = (rows | "CountRows" >> beam.combiners.Count.Globally()
+
+
+class BlendIntoShards(beam.PTransform):
+    """``((source, bucket), RowBlock)`` -> shard files in blend order (``curation.shards.blend``).
+
+    Returns the shards' manifest entries. Each bucket's rows get their blend times at once
+    (numpy) and travel to their shards as one block per (bucket, shard).
+    """
+
+    def __init__(self, config: MixtureConfig, output_dir: str, tok_info: dict[str, Any]):
+        super().__init__()
+        self.config, self.output_dir, self.tok_info = config, output_dir, tok_info
+
+    def expand(self, blocks):
+        cfg = self.config
+        order = {s.name: i for i, s in enumerate(cfg.sources)}
+        bucket_tokens = (blocks
+                         | "BucketTokens" >> beam.Map(lambda kb: (kb[0], int(kb[1].seg_lengths.sum())))
+                         | "BucketTable" >> beam.combiners.ToDict())
+        num_shards = (blocks
+                      | "BlockRows" >> beam.Map(lambda kb: kb[1].num_rows)
+                      | "CountRows" >> beam.CombineGlobally(sum)
                       | "NumShards" >> beam.Map(lambda n: max(1, math.ceil(n / cfg.rows_per_shard))))
-        pack_stats = packed[STATS_TAG] | "PackStats" >> beam.CombineGlobally(_SumStats())
-        out, seq_len, pad_id = self.output_dir, cfg.seq_len, self.tok_info["pad_id"]
-        tokenizer_sha256 = self.tok_info["sha256"]
+
+        def assign(keyed_block, buckets, n):
+            (source, bucket), block = keyed_block
+            times, shards = blend_times(block.row_tokens(), source, bucket, buckets, n)
+            for shard in np.unique(shards).tolist():
+                rows = np.flatnonzero(shards == shard)
+                keys = (times[rows], order[source], bucket, rows)
+                yield shard, (keys, block.take(rows))
+
+        out, seq_len, pad_id, sha = self.output_dir, cfg.seq_len, self.tok_info["pad_id"], self.tok_info["sha256"]
 
         def write(element, n):
-            index, keyed = element
-            keyed = sorted(keyed, key=lambda kr: (kr[0], [(s.source, s.doc_id, s.offset) for s in kr[1]]))
+            index, parts = element
             name = shard_file_name(index, n)
-            return write_shard(os.path.join(out, name), name, [r for _, r in keyed], seq_len, pad_id,
-                               tokenizer_sha256)
+            return write_shard(os.path.join(out, name), name, blend_order(parts), seq_len, pad_id, sha)
 
-        shards = (
-            rows
-            | "AssignShard" >> beam.Map(lambda kr, n: (kr[0] % n, kr), beam.pvalue.AsSingleton(num_shards))
+        return (
+            blocks
+            | "BlendTime" >> beam.FlatMap(assign, beam.pvalue.AsSingleton(bucket_tokens),
+                                          beam.pvalue.AsSingleton(num_shards))
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShard" >> beam.Map(write, beam.pvalue.AsSingleton(num_shards))
         )
-        info = self.tok_info
+
+
+class BuildShards(beam.PTransform):
+    """The whole stage from mixture sources to shard files; returns the manifest path PCollection."""
+
+    def __init__(self, config: MixtureConfig, tokenizer_dir: str, output_dir: str, tok_info: dict[str, Any]):
+        super().__init__()
+        self.config = config
+        self.tokenizer_dir = tokenizer_dir
+        self.output_dir = output_dir
+        self.tok_info = tok_info
+
+    def expand(self, pbegin):
+        cfg, info, out = self.config, self.tok_info, self.output_dir
+        tokens = pbegin | "TokenizeSources" >> TokenizeSources(cfg, self.tokenizer_dir)
+        plan = tokens | "PlanMixture" >> PlanMixture(cfg)
+        packed = (tokens, plan) | "PackSources" >> PackSources(cfg)
+        shards = packed.rows | "BlendIntoShards" >> BlendIntoShards(cfg, out, info)
+        pack_stats = packed[STATS_TAG] | "PackStats" >> beam.CombineGlobally(_SumStats())
 
         def manifest(entries, plans, stats):
-            realized: dict[str, int] = {name: 0 for name in plans}
-            for e in entries:
-                for src, n in e["source_tokens"].items():
-                    realized[src] = realized.get(src, 0) + n
-            doc = build_manifest(
-                seq_len=seq_len, pad_id=pad_id, eos_id=info["eos_id"], bos_id=info["bos_id"],
+            return write_manifest(out, build_manifest(
+                seq_len=cfg.seq_len, pad_id=info["pad_id"], eos_id=info["eos_id"], bos_id=info["bos_id"],
                 vocab_size=info["vocab_size"], tokenizer_path=info["path"], tokenizer_sha256=info["sha256"],
-                packing=cfg.packing, seed=seed, shards=entries, mixture=mixture_table(plans, realized),
-                packing_stats=stats, total_tokens_budget=cfg.total_tokens)
-            return write_manifest(out, doc)
+                packing=cfg.packing, seed=cfg.seed, shards=entries, plans=plans,
+                packing_stats=stats, total_tokens_budget=cfg.total_tokens))
 
         return (
             shards

@@ -30,6 +30,14 @@ def test_every_stage_writes_its_output(full_run):
     assert code == 0
     run = json.loads((out / "run.json").read_text())
     assert [s["stage"] for s in run["stages"]] == STAGES
+    # enough to audit and reproduce the run from its output alone
+    assert run["config"]["shards"]["seq_len"] == 256 and run["config"]["validate"]["steps"] == 8
+    assert run["command"][-4:] == FAST and run["runner"]["name"] and run["runner"]["options"] == []
+    versions = run["versions"]
+    assert versions["cc-curation"] and versions["apache-beam"] and versions["torch"].startswith("2.13.0")
+    assert run["python"]["version"] and (run["git"] is None or len(run["git"]["commit"]) == 40)
+    assert set(run["stage_fingerprints"]) == set(STAGES)
+    assert all(len(f["fingerprint"]) == 16 and f["seconds"] >= 0 for f in run["stage_fingerprints"].values())
     for stage in ("extract/web", "filter/web", "quality/web", "dedup/web", "dedup/books"):
         docs = pq.read_table(out / stage / "documents").to_pylist()
         assert docs, stage
@@ -46,6 +54,19 @@ def test_every_stage_writes_its_output(full_run):
     for section in ("Funnel", "Quality scores", "Near-duplicate clusters", "Mixture", "Validation"):
         assert section in report
     assert "data:image/png;base64," in report
+    z = [s["loss_z"] for s in validation["shards"]]  # the report's z-score column shows what validate wrote
+    assert all(v is not None for v in z) and all(f"<td>{v:.2f}</td>" in report for v in z)
+
+
+def test_run_json_redacts_secrets():
+    from pipelines.run.provenance import redact, redact_config
+
+    args = ["--runner=DataflowRunner", "--aws_secret_access_key=abc", "--dask_token", "xyz", "--project=p",
+            "--set", "io.api_key=k"]
+    assert redact(args) == ["--runner=DataflowRunner", "--aws_secret_access_key=<redacted>", "--dask_token",
+                            "<redacted>", "--project=p", "--set", "io.api_key=<redacted>"]
+    assert redact_config({"s3": {"secret_key": "k", "region": "eu"}, "token": None}) == \
+        {"s3": {"secret_key": "<redacted>", "region": "eu"}, "token": None}
 
 
 def test_funnel_counts_add_up(full_run):

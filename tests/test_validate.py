@@ -137,6 +137,26 @@ def test_structural_checks_name_each_defect(tmp_path):
     assert not result["passed"]
 
 
+def test_a_shard_or_row_that_trains_nothing_fails(tmp_path):
+    shards = [F.pack(_docs(500 + i), SEQ, prefix=f"g{i}") for i in range(6)]
+    shards[4]["loss_mask"][:] = 0  # real tokens, no loss targets: trains nothing
+    shards[5]["loss_mask"][2, :] = 0  # one row without targets in an otherwise good shard
+    F.write_shard_dir(tmp_path / "shards", shards, SEQ, VOCAB)
+    rc, result = _validate(tmp_path / "shards", tmp_path / "report")
+    by_file = {d["file"]: d for d in result["shards"]}
+    failed = [f for f, d in by_file.items() if "check:loss_targets" in d["reasons"]]
+    assert rc == 1 and failed == [_shard6(4), _shard6(5)]
+    assert "0.0% of real tokens are loss targets" in by_file[_shard6(4)]["checks"]["loss_targets"]["detail"]
+    assert "1 of" in by_file[_shard6(5)]["checks"]["loss_targets"]["detail"]
+    # the floor is a setting: at 0 a row without targets is accepted
+    _, result = _validate(tmp_path / "shards", tmp_path / "report0", "--set", "loss_target_fraction_min=0")
+    assert all(d["checks"]["loss_targets"]["ok"] for d in result["shards"])
+
+
+def _shard6(i: int) -> str:
+    return shard_file_name(i, 6)
+
+
 def test_same_seed_gives_byte_identical_report(tmp_path):
     out = tmp_path / "shards"
     F.write_shard_dir(out, [F.pack(_docs(500 + i), SEQ, prefix=f"g{i}") for i in range(4)], SEQ, VOCAB)

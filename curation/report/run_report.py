@@ -6,9 +6,7 @@ Everything is read back from the stage outputs, so the report can be rebuilt alo
 """
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,23 +16,9 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from curation.report.funnel import FunnelRow
-
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-td:first-child,th:first-child,td.l{text-align:left}.fail{color:#c00;font-weight:bold}.pass{color:#070}
-h2{border-bottom:1px solid #ddd;padding-bottom:3px}"""
-
-
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
-    return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+from curation.report.html import img as _png
+from curation.report.html import page
+from curation.report.html import table as _table
 
 
 def _column(paths: list[Path], name: str) -> np.ndarray:
@@ -127,22 +111,21 @@ def validation_section(result: dict, report_link: str) -> str:
     rows = []
     for shard in shards:
         verdict = shard.get("verdict", "?")
-        reasons = shard.get("reasons") or shard.get("failed_checks") or []
-        loss = shard.get("loss")
+        reasons = shard.get("reasons") or []
+        loss, z = shard.get("loss"), shard.get("loss_z")  # as curation/validate/run.py writes them
         rows.append([html.escape(shard.get("file", "?")),
                      f'<span class="{"pass" if verdict == "pass" else "fail"}">{verdict}</span>',
                      f"{loss:.3f}" if isinstance(loss, (int, float)) else "-",
-                     f"{shard['z_score']:.2f}" if isinstance(shard.get("z_score"), (int, float)) else "-",
+                     f"{z:.2f}" if isinstance(z, (int, float)) else "-",
                      f'<span class="l">{html.escape("; ".join(map(str, reasons)))}</span>'])
-    return _table(["shard", "verdict", "loss", "z-score", "reasons"], rows) + \
+    return _table(["shard", "verdict", "loss", "loss z-score", "reasons"], rows) + \
         f'<p>Full validation report: <a href="{report_link}">{report_link}</a></p>'
 
 
 def write_run_report(path: str | Path, out: str | Path, funnel: list[FunnelRow], summary: list[dict],
                      sources: list[str]) -> None:
     out = Path(out)
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>curation run</title><style>{STYLE}</style>"
-             "</head><body><h1>curation run report</h1>"]
+    parts = ["<h1>curation run report</h1>"]
     parts.append("<h2>Stages</h2>" + _table(["stage", "status", "seconds", "output"], [
         [html.escape(s["stage"]), s["status"], f"{s.get('seconds', 0):.1f}", html.escape(str(s["output"]))]
         for s in summary]))
@@ -161,5 +144,4 @@ def write_run_report(path: str | Path, out: str | Path, funnel: list[FunnelRow],
     if validation_path.exists():
         parts.append("<h2>Validation</h2>" + validation_section(json.loads(validation_path.read_text()),
                                                                 "validation/report.html"))
-    parts.append("</body></html>")
-    Path(path).write_text("\n".join(parts), encoding="utf-8")
+    Path(path).write_text(page("curation run", "\n".join(parts)), encoding="utf-8")

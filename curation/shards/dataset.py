@@ -1,15 +1,16 @@
 """``ShardDataset``: what a training job reads.
 
 A torch ``IterableDataset`` over a shard directory. Samples have a global index
-``0 .. N-1`` (shards in manifest order, rows in file order; rows were already
-shuffled globally by seed when the shards were written). Each consumer (one
-DataLoader worker of one distributed rank) takes the indices ``i >= start`` with
-``i % C == c``, where ``C = world_size * num_workers`` and ``c = worker_id * world_size +
-rank`` (so a rank's workers together hold exactly the indices ``i % world_size == rank``,
-whatever the number of workers): every row is read exactly once per pass, and
-because each consumer walks its indices in order, a job that has consumed ``m``
-samples on every consumer resumes exactly with ``start = m * C`` (the number of
-samples consumed globally).
+``0 .. N-1`` (shards in manifest order, rows in file order): the blend order of
+:mod:`curation.shards.blend`, in which every contiguous range of rows is on the mixture
+weights. So that each rank's stream stays on the weights too, rank ``r`` of ``W`` reads the
+contiguous block ``[r * N // W, (r + 1) * N // W)`` (a strided split would alias with the
+blend's period: with weights 0.5/0.5 and 2 ranks, one rank could get a single source). Its
+DataLoader workers take the block's rows ``j`` with ``j % workers == worker``, so the rank
+as a whole yields its block in order, whatever the number of workers. Every row is read
+exactly once per pass. ``start`` is the number of samples consumed globally (``m`` per rank
+on ``W`` ranks is ``start = m * W``); each rank skips as many rows of its block as the indices
+``i < start`` with ``i % W == r`` would be, so resuming continues exactly.
 
 Each shard is checked against the manifest's SHA-256 before its first row is
 used; a mismatch raises :class:`ShardCorruptError` instead of training on
@@ -75,14 +76,21 @@ class ShardDataset(IterableDataset):
         self.with_index = with_index
         self._verified: set[str] = set()
 
+    def _block(self) -> tuple[int, int]:
+        """This rank's rows ``[first, end)`` after skipping what ``start`` says it consumed."""
+        lo = self.rank * self.num_rows // self.world_size
+        hi = (self.rank + 1) * self.num_rows // self.world_size
+        skip = self.start // self.world_size + (1 if self.rank < self.start % self.world_size else 0)
+        return min(hi, lo + skip), hi
+
     def __len__(self) -> int:
         """Samples this rank yields in one pass (over all of its DataLoader workers)."""
-        return len(range(self.start + self.rank, self.num_rows, self.world_size)) if self.start < self.num_rows else 0
+        first, end = self._block()
+        return end - first
 
-    def _consumer(self) -> tuple[int, int]:
+    def _worker(self) -> tuple[int, int]:
         info = get_worker_info()
-        workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
-        return worker * self.world_size + self.rank, self.world_size * workers
+        return (info.id, info.num_workers) if info is not None else (0, 1)
 
     @contextlib.contextmanager
     def _open(self, entry: dict) -> Iterator[pq.ParquetFile]:
@@ -104,27 +112,30 @@ class ShardDataset(IterableDataset):
             yield parquet
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
-        consumer, consumers = self._consumer()
+        worker, workers = self._worker()
+        first, end = self._block()
+        first += worker
         lo = 0
         for entry in self.manifest["shards"]:
-            rows = int(entry["rows"])
-            hi = lo + rows
-            first = max(lo, self.start)
-            first += (consumer - first) % consumers  # first wanted global index in this shard
-            if first < hi:
-                yield from self._read(entry, lo, first, hi, consumers)
+            hi = lo + int(entry["rows"])
+            if first < min(hi, end) and first >= lo:
+                yield from self._read(entry, lo, first, min(hi, end), workers)
+                first += len(range(first, min(hi, end), workers)) * workers
             lo = hi
+            if lo >= end:
+                break
 
     def _read(self, entry: dict, lo: int, first: int, hi: int, step: int) -> Iterator[dict[str, torch.Tensor]]:
         with self._open(entry) as parquet:
-            yield from self._read_groups(parquet, entry, lo, first, step)
+            yield from self._read_groups(parquet, entry, lo, first, hi, step)
 
-    def _read_groups(self, parquet: pq.ParquetFile, entry: dict, lo: int, first: int,
+    def _read_groups(self, parquet: pq.ParquetFile, entry: dict, lo: int, first: int, hi: int,
                      step: int) -> Iterator[dict[str, torch.Tensor]]:
         group_lo = lo
         for g in range(parquet.metadata.num_row_groups):
             group_hi = group_lo + parquet.metadata.row_group(g).num_rows
-            wanted = np.arange(first, group_hi, step) if first < group_hi else np.empty(0, np.int64)
+            stop = min(group_hi, hi)
+            wanted = np.arange(first, stop, step) if first < stop else np.empty(0, np.int64)
             wanted = wanted[wanted >= group_lo]
             if len(wanted):
                 table = parquet.read_row_group(g, columns=list(self.columns))
@@ -142,3 +153,5 @@ class ShardDataset(IterableDataset):
                     yield sample
                 first = int(wanted[-1]) + step
             group_lo = group_hi
+            if group_lo >= hi:
+                break

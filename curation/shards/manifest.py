@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Iterator
 
 from curation.io.paths import exists, is_local, join, open_read, open_write
 from curation.shards.format import FORMAT_VERSION, MANIFEST_NAME, SHARD_GLOB
+from curation.shards.mixture import SourcePlan, mixture_table
 
 
 class ShardCorruptError(ValueError):
@@ -25,11 +26,27 @@ class ShardCorruptError(ValueError):
 
 def build_manifest(*, seq_len: int, pad_id: int, eos_id: int | None, bos_id: int | None, vocab_size: int,
                    tokenizer_path: str, tokenizer_sha256: str, packing: str, seed: int,
-                   shards: list[dict[str, Any]], mixture: list[dict[str, Any]],
+                   shards: list[dict[str, Any]], plans: dict[str, SourcePlan],
                    packing_stats: dict[str, int] | None = None, total_tokens_budget: int | None = None) -> dict:
+    """The manifest from the shard entries of :func:`curation.shards.writer.write_shard` and the mixture plan.
+
+    Each shard entry keeps its tokens per source and gets ``source_shares`` (of its real
+    tokens); ``blend`` has the largest distance of any shard's share from its source's weight.
+    """
     shards = sorted(shards, key=lambda s: s["file"])
     entries = [{k: s[k] for k in ("file", "rows", "tokens", "real_tokens", "pad_tokens", "bytes", "sha256",
                                   "source_tokens") if k in s} for s in shards]
+    weights = {name: p.weight for name, p in plans.items()}
+    worst = 0.0
+    for e in entries:
+        real = sum(e.get("source_tokens", {}).values())
+        e["source_shares"] = {src: round(e["source_tokens"].get(src, 0) / real, 6) if real else 0.0
+                              for src in weights}
+        worst = max([worst] + [abs(e["source_shares"][src] - w) for src, w in weights.items()])
+    realized = {name: 0 for name in plans}
+    for e in entries:
+        for src, n in e.get("source_tokens", {}).items():
+            realized[src] = realized.get(src, 0) + n
     totals = {"rows": sum(s["rows"] for s in shards), "tokens": sum(s["tokens"] for s in shards),
               "real_tokens": sum(s["real_tokens"] for s in shards),
               "pad_tokens": sum(s["pad_tokens"] for s in shards)}
@@ -41,7 +58,8 @@ def build_manifest(*, seq_len: int, pad_id: int, eos_id: int | None, bos_id: int
         "seq_len": seq_len, "pad_id": pad_id, "eos_id": eos_id, "bos_id": bos_id, "vocab_size": vocab_size,
         "tokenizer": {"path": tokenizer_path, "sha256": tokenizer_sha256},
         "packing": packing, "seed": seed, "total_tokens_budget": total_tokens_budget,
-        "shards": entries, "mixture": mixture, "totals": totals,
+        "blend": {"order": "largest_token_shortfall", "max_shard_share_error": round(worst, 6)},
+        "shards": entries, "mixture": mixture_table(plans, realized), "totals": totals,
     }
 
 

@@ -1,9 +1,18 @@
 """Export shards to Megatron-LM's indexed dataset (``PREFIX.bin`` + ``PREFIX.idx``, MMIDIDX).
 
 Megatron/NeMo do their own packing (they concatenate documents and cut
-``seq_len + 1`` windows), so the export writes the *segments* of the shard rows,
-without padding, one Megatron document per segment, in shard order (already
-shuffled by seed). ``.bin`` is the tokens back to back; ``.idx`` is:
+``seq_len + 1`` windows), so by default the export writes *whole source documents*, one
+Megatron document per document copy, its tokens in order, reassembled from the shard rows'
+segments and ``segment_offsets`` (a document longer than ``seq_len`` was cut into chunks that
+the blend spread over rows and shards): Megatron's sampler then sees the real document
+boundaries. Documents come in the order of their first chunk in the shards (the blend order).
+A document repeated over epochs appears once per copy: the i-th chunk at a given offset of
+``(source, doc id)`` belongs to its i-th copy (copies are identical, so the pairing cannot
+change a token). ``per_segment=True`` writes each segment as its own document instead.
+
+The export reads the shards twice: once for the segment lengths and offsets (to place every
+document in ``.bin``), once to copy the tokens into place, so memory holds metadata only.
+``.bin`` is the tokens back to back; ``.idx`` is:
 
     b"MMIDIDX\\x00\\x00"  <Q version=1  <B dtype code  <Q sequence count  <Q document count
     int32[sequence count]   tokens per sequence
@@ -34,36 +43,97 @@ def token_dtype(vocab_size: int) -> type:
     return np.uint16 if vocab_size < 65500 else np.int32
 
 
-def _segments(directory: str, manifest: dict) -> Iterator[np.ndarray]:
+def _rows(directory: str, manifest: dict, columns: list[str]) -> Iterator[dict]:
+    """Every row's ``columns`` (checked shards, file order), per-token columns as ``[seq_len]`` arrays."""
+    seq_len = int(manifest["seq_len"])
     for entry in manifest["shards"]:
         with open_verified_shard(directory, entry) as verified:
             parquet = pq.ParquetFile(verified)
-            for batch in parquet.iter_batches(columns=["input_ids", "segment_ids"], batch_size=1024):
-                seq_len = manifest["seq_len"]
-                ids = batch.column(0).flatten().to_numpy().reshape(-1, seq_len)
-                seg = batch.column(1).flatten().to_numpy().reshape(-1, seq_len)
-                for row_ids, row_seg in zip(ids, seg):
-                    # segments are contiguous runs of equal non-zero segment id
-                    bounds = np.flatnonzero(np.diff(row_seg, prepend=-1, append=-1))
-                    for a, b in zip(bounds[:-1], bounds[1:]):
-                        if row_seg[a] != 0:
-                            yield row_ids[a:b]
+            for batch in parquet.iter_batches(columns=columns, batch_size=1024):
+                cols = {}
+                for name in columns:
+                    column = batch.column(name)
+                    if name in ("input_ids", "segment_ids"):
+                        cols[name] = column.flatten().to_numpy().reshape(-1, seq_len)
+                    else:
+                        cols[name] = column.to_pylist()
+                for r in range(batch.num_rows):
+                    yield {name: cols[name][r] for name in columns}
 
 
-def export_megatron(directory: str, prefix: str) -> dict:
-    """Write ``prefix.bin`` / ``prefix.idx`` from a shard directory; returns counts."""
+def _segments(directory: str, manifest: dict) -> Iterator[np.ndarray]:
+    """Every segment's tokens (the contiguous runs of one non-zero segment id), in shard order."""
+    for row in _rows(directory, manifest, ["input_ids", "segment_ids"]):
+        row_ids, row_seg = row["input_ids"], row["segment_ids"]
+        bounds = np.flatnonzero(np.diff(row_seg, prepend=-1, append=-1))
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if row_seg[a] != 0:
+                yield row_ids[a:b]
+
+
+def _document_layout(directory: str, manifest: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Pass 1: (document lengths in order, token position in ``.bin`` of every segment)."""
+    copies: dict[tuple[str, str, int], int] = {}  # (source, doc, offset) -> chunks seen at that offset
+    doc_of: dict[tuple[str, str, int], int] = {}  # (source, doc, copy) -> document number
+    seg_doc, seg_offset, seg_len, doc_len = [], [], [], []
+    for row in _rows(directory, manifest, ["segment_ids", "segment_sources", "segment_doc_ids",
+                                           "segment_offsets"]):
+        lengths = np.bincount(row["segment_ids"], minlength=len(row["segment_doc_ids"]) + 1)[1:]
+        for source, doc_id, offset, n in zip(row["segment_sources"], row["segment_doc_ids"],
+                                             row["segment_offsets"], lengths.tolist()):
+            copy = copies.get((source, doc_id, offset), 0)
+            copies[(source, doc_id, offset)] = copy + 1
+            doc = doc_of.setdefault((source, doc_id, copy), len(doc_len))
+            if doc == len(doc_len):
+                doc_len.append(0)
+            doc_len[doc] += n
+            seg_doc.append(doc)
+            seg_offset.append(offset)
+            seg_len.append(n)
+    seg_doc, seg_offset, seg_len = (np.asarray(x, np.int64) for x in (seg_doc, seg_offset, seg_len))
+    lengths = np.asarray(doc_len, np.int64)
+    doc_start = np.cumsum(lengths) - lengths
+    # within a document, chunks are laid out by offset (offsets are exact token positions)
+    order = np.lexsort((seg_offset, seg_doc))
+    within = np.zeros(len(seg_len), np.int64)
+    sorted_len = seg_len[order]
+    sorted_doc = seg_doc[order]
+    run = np.cumsum(sorted_len) - sorted_len
+    first_of_doc = np.searchsorted(sorted_doc, sorted_doc)
+    within[order] = run - run[first_of_doc]
+    return lengths, doc_start[seg_doc] + within
+
+
+def export_megatron(directory: str, prefix: str, per_segment: bool = False) -> dict:
+    """Write ``prefix.bin`` / ``prefix.idx`` from a shard directory; returns counts.
+
+    One Megatron document per source document (``per_segment``: per segment)."""
     manifest = read_manifest(directory)
     check_listing(directory, manifest)
     dtype = token_dtype(int(manifest["vocab_size"]))
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    lengths: list[int] = []
-    with open(prefix + ".bin", "wb") as out:
-        for segment in _segments(directory, manifest):
-            out.write(segment.astype(dtype).tobytes())
-            lengths.append(len(segment))
-    write_index(prefix + ".idx", np.asarray(lengths, np.int32), np.arange(len(lengths) + 1, dtype=np.int64), dtype)
-    return {"sequences": len(lengths), "tokens": int(sum(lengths)), "dtype": np.dtype(dtype).name,
-            "bin": prefix + ".bin", "idx": prefix + ".idx"}
+    if per_segment:
+        lengths_list: list[int] = []
+        with open(prefix + ".bin", "wb") as out:
+            for segment in _segments(directory, manifest):
+                out.write(segment.astype(dtype).tobytes())
+                lengths_list.append(len(segment))
+        lengths = np.asarray(lengths_list, np.int64)
+    else:
+        lengths, positions = _document_layout(directory, manifest)
+        total = int(lengths.sum())
+        with open(prefix + ".bin", "wb") as out:
+            out.truncate(total * np.dtype(dtype).itemsize)
+        if total:
+            tokens = np.memmap(prefix + ".bin", dtype=dtype, mode="r+", shape=(total,))
+            for segment, at in zip(_segments(directory, manifest), positions.tolist()):
+                tokens[at:at + len(segment)] = segment
+            tokens.flush()
+            del tokens
+    write_index(prefix + ".idx", lengths.astype(np.int32), np.arange(len(lengths) + 1, dtype=np.int64), dtype)
+    return {"sequences": len(lengths), "tokens": int(lengths.sum()), "dtype": np.dtype(dtype).name,
+            "bin": prefix + ".bin", "idx": prefix + ".idx",
+            "documents": "per segment" if per_segment else "whole documents"}
 
 
 def write_index(path: str, lengths: np.ndarray, document_indices: np.ndarray, dtype: type) -> None:

@@ -40,20 +40,25 @@ class MixtureSource(StageConfig):
         return [value] if isinstance(value, str) else value
 
 
-class MixtureConfig(StageConfig):
-    """The ``curation shards`` configuration (a mixture YAML file)."""
+class ShardSettings(StageConfig):
+    """Everything of a mixture but its sources: what ``curation run``'s ``shards:`` section sets."""
 
-    sources: list[MixtureSource] = Field(min_length=1)
     total_tokens: int = Field(gt=0, description="training token budget, EOS tokens included")
-    seq_len: int = Field(2048, ge=2)
-    seed: int = 1234
+    seq_len: int = Field(2048, ge=2, description="tokens per row")
+    seed: int = Field(1234, description="fractional epochs, bucket row order")
     packing: Literal["best_fit", "concat", "pad"] = "best_fit"
-    rows_per_shard: int = Field(4096, ge=1, description="target rows per shard (shards are hash-filled)")
+    rows_per_shard: int = Field(4096, ge=1, description="target rows per shard (a contiguous range of the blend)")
     # Packing sees one bucket of documents at a time: bigger buckets pack tighter but need
     # that many tokens in one worker's memory (4M int32 tokens ~ 16 MB plus Python overhead).
     bucket_tokens: int = Field(1 << 22, ge=1)
-    tokenize_batch_size: int = Field(256, ge=1)
+    tokenize_batch_size: int = Field(1024, ge=1, description="documents per encode_batch call")
     append_eos: bool = True
+
+
+class MixtureConfig(ShardSettings):
+    """The ``curation shards`` configuration (a mixture YAML file)."""
+
+    sources: list[MixtureSource] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_names(self):

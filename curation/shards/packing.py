@@ -12,8 +12,9 @@ Three strategies, all deterministic for a given input order:
 - ``pad``: one document per row, truncated to ``seq_len`` and padded (the tokens past
   ``seq_len`` are dropped).
 
-A row is a list of :class:`Segment`; :func:`curation.shards.writer.rows_to_table`
-turns rows into the shard columns (padding, masks, segment and position ids).
+A row is a list of :class:`Segment`; :class:`curation.shards.rows.RowBlock` holds many rows as
+flat arrays and :func:`curation.shards.writer.block_to_table` turns them into
+the shard columns (padding, masks, segment and position ids).
 """
 from __future__ import annotations
 

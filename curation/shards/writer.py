@@ -1,6 +1,6 @@
 """Rows of segments -> one Parquet shard in the format of :mod:`curation.shards.format`.
 
-All per-token columns are built as ``[rows, seq_len]`` numpy arrays and handed to
+All per-token columns are built as flat ``[rows * seq_len]`` numpy arrays and handed to
 pyarrow as fixed-size lists (no per-token Python objects). The file is written
 from memory in one go so that its SHA-256 is known without reading it back.
 """
@@ -16,33 +16,51 @@ import pyarrow.parquet as pq
 from curation.io.paths import open_write
 from curation.shards.format import shard_schema
 from curation.shards.packing import Segment
+from curation.shards.rows import RowBlock
 
 ROW_GROUP_ROWS = 1024  # readers stream one row group at a time
 
 
 def rows_to_table(rows: list[list[Segment]], seq_len: int, pad_id: int) -> pa.Table:
-    """The shard columns for ``rows``: padding with ``pad_id``, masks, segment/position ids."""
-    n = len(rows)
-    ids = np.full((n, seq_len), pad_id, dtype=np.int32)
-    seg = np.zeros((n, seq_len), dtype=np.int32)
-    pos = np.zeros((n, seq_len), dtype=np.int32)
-    ramp = np.arange(seq_len, dtype=np.int32)
-    for r, row in enumerate(rows):
-        at = 0
-        for k, s in enumerate(row, 1):
-            length = len(s.tokens)
-            if at + length > seq_len:
-                raise ValueError(f"row {r} holds {at + length} tokens, more than seq_len={seq_len}")
-            ids[r, at:at + length] = s.tokens
-            seg[r, at:at + length] = k
-            pos[r, at:at + length] = ramp[:length]
-            at += length
+    """The shard columns for ``rows`` (see :func:`block_to_table`)."""
+    return block_to_table(RowBlock.from_rows(rows), seq_len, pad_id)
+
+
+def block_to_table(block: RowBlock, seq_len: int, pad_id: int) -> pa.Table:
+    """The shard columns of a block's rows: padding with ``pad_id``, masks, segment/position ids.
+
+    Every per-token column is filled by numpy scatter on flat ``[rows * seq_len]`` indices.
+    """
+    n = block.num_rows
+    row_tokens = block.row_tokens()
+    over = np.flatnonzero(row_tokens > seq_len)
+    if len(over):
+        raise ValueError(f"row {int(over[0])} holds {int(row_tokens[over[0]])} tokens, more than seq_len={seq_len}")
+    lengths = block.seg_lengths
+    seg_counts = block.row_segments()
+    seg_first = np.cumsum(seg_counts) - seg_counts  # first segment of each row
+    row_start = np.cumsum(row_tokens) - row_tokens  # first token of each row in block.tokens
+    tok_first = np.cumsum(lengths) - lengths  # first token of each segment in block.tokens
+    tok_seg = np.repeat(np.arange(len(lengths)), lengths)  # segment of every token
+    tok_row = block.seg_rows[tok_seg]
+    column = np.arange(len(block.tokens), dtype=np.int64) - row_start[tok_row]
+    flat = tok_row * seq_len + column
+    ids = np.full(n * seq_len, pad_id, dtype=np.int32)
+    seg = np.zeros(n * seq_len, dtype=np.int32)
+    pos = np.zeros(n * seq_len, dtype=np.int32)
+    ids[flat] = block.tokens
+    seg[flat] = (tok_seg - seg_first[tok_row] + 1).astype(np.int32)
+    pos[flat] = (np.arange(len(block.tokens), dtype=np.int64) - tok_first[tok_seg]).astype(np.int32)
     real = (seg > 0).astype(np.int8)
     schema = shard_schema(seq_len)
 
     def fixed(array: np.ndarray, name: str) -> pa.Array:
-        return pa.FixedSizeListArray.from_arrays(pa.array(array.ravel(), schema.field(name).type.value_type),
-                                                 seq_len)
+        return pa.FixedSizeListArray.from_arrays(pa.array(array, schema.field(name).type.value_type), seq_len)
+
+    list_offsets = pa.array(np.concatenate([[0], np.cumsum(seg_counts)]).astype(np.int32))
+
+    def per_segment(values, value_type) -> pa.Array:
+        return pa.ListArray.from_arrays(list_offsets, pa.array(values, value_type))
 
     return pa.Table.from_arrays([
         fixed(ids, "input_ids"),
@@ -50,9 +68,9 @@ def rows_to_table(rows: list[list[Segment]], seq_len: int, pad_id: int) -> pa.Ta
         fixed(seg, "segment_ids"),
         fixed(pos, "position_ids"),
         fixed(real.copy(), "loss_mask"),  # every real token is a target; padding never is
-        pa.array([[s.source for s in row] for row in rows], pa.list_(pa.string())),
-        pa.array([[s.doc_id for s in row] for row in rows], pa.list_(pa.string())),
-        pa.array([[s.offset for s in row] for row in rows], pa.list_(pa.int32())),
+        per_segment(block.seg_sources, pa.string()),
+        per_segment(block.seg_doc_ids, pa.string()),
+        per_segment(block.seg_offsets.astype(np.int32), pa.int32()),
     ], schema=schema)
 
 
@@ -65,7 +83,7 @@ def table_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS,
     return sink.getvalue().to_pybytes()
 
 
-def write_shard(path: str, file_name: str, rows: list[list[Segment]], seq_len: int,
+def write_shard(path: str, file_name: str, block: RowBlock, seq_len: int,
                 pad_id: int, tokenizer_sha256: str | None = None) -> dict[str, Any]:
     """Write one shard; returns its manifest entry (plus per-source token counts).
 
@@ -73,14 +91,14 @@ def write_shard(path: str, file_name: str, rows: list[list[Segment]], seq_len: i
     from its manifest still says which tokenizer made it (validation checks it).
     """
     metadata = {"tokenizer_sha256": tokenizer_sha256} if tokenizer_sha256 else None
-    data = table_bytes(rows_to_table(rows, seq_len, pad_id), metadata=metadata)
+    data = table_bytes(block_to_table(block, seq_len, pad_id), metadata=metadata)
     with open_write(path) as fh:
         fh.write(data)
-    real = sum(len(s.tokens) for row in rows for s in row)
+    real = int(block.seg_lengths.sum())
     sources: dict[str, int] = {}
-    for row in rows:
-        for s in row:
-            sources[s.source] = sources.get(s.source, 0) + len(s.tokens)
-    return {"file": file_name, "rows": len(rows), "tokens": len(rows) * seq_len, "real_tokens": real,
-            "pad_tokens": len(rows) * seq_len - real, "bytes": len(data),
+    for source, n in zip(block.seg_sources, block.seg_lengths.tolist()):
+        sources[source] = sources.get(source, 0) + n
+    rows = block.num_rows
+    return {"file": file_name, "rows": rows, "tokens": rows * seq_len, "real_tokens": real,
+            "pad_tokens": rows * seq_len - real, "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest(), "source_tokens": dict(sorted(sources.items()))}

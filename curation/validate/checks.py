@@ -61,6 +61,12 @@ def padding_rows(ids, mask, loss_mask, pad_id: int) -> int:
     return int(bad.any(axis=1).sum())
 
 
+def loss_target_counts(mask: np.ndarray, loss_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: (real tokens, loss targets among them)."""
+    real = mask == 1
+    return real.sum(axis=1), ((loss_mask == 1) & real).sum(axis=1)
+
+
 def running_segment(seg: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(segment id on real tokens else 0, the largest segment id seen before each position)."""
     s = np.where(real, seg, 0)

@@ -41,3 +41,6 @@ class ValidateConfig(StageConfig):
     repeated_fraction_max: float = Field(0.1, ge=0, le=1)
     repeat_min_tokens: int = Field(16, ge=1, description="shorter segments are not repeat-counted")
     pad_fraction_max: float = Field(0.5, ge=0, le=1)
+    loss_target_fraction_min: float = Field(
+        0.5, ge=0, le=1, description="a row, and a shard, with a smaller share of its real tokens as loss "
+        "targets fails (a shard that trains nothing would pass every other check)")

@@ -1,9 +1,7 @@
 """``validation.json`` and a self-contained ``report.html`` (plots embedded as base64 PNGs)."""
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import math
 from pathlib import Path
@@ -11,6 +9,8 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+from curation.report.html import img, page, table
 
 PASS_COLOR, FAIL_COLOR = "#4c78a8", "#e45756"
 
@@ -37,12 +37,6 @@ def write_report(result: dict[str, Any], report_dir: str | Path) -> tuple[Path, 
     return json_path, html_path
 
 
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
-    return base64.b64encode(buf.getvalue()).decode()
-
-
 def _bar_plot(shards: list[dict], values: list, title: str, ylabel: str, line: float | None = None,
               line_label: str = "") -> str:
     fig = Figure(figsize=(max(6, 0.45 * len(shards) + 2), 3.2))
@@ -60,7 +54,7 @@ def _bar_plot(shards: list[dict], values: list, title: str, ylabel: str, line: f
     ax.set_xticks(xs, [d["file"].split("-of-")[0] for d in shards], rotation=60, ha="right", fontsize=7)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    return _png(fig)
+    return img(fig)
 
 
 def _length_histogram(result: dict) -> str:
@@ -82,7 +76,7 @@ def _length_histogram(result: dict) -> str:
     ax.set_ylabel("segments")
     if good or bad:
         ax.legend(fontsize=8)
-    return _png(fig)
+    return img(fig)
 
 
 def render_html(result: dict[str, Any]) -> str:
@@ -100,34 +94,22 @@ def render_html(result: dict[str, Any]) -> str:
         _bar_plot(shards, [(d["learnability"] or {}).get("loss_drop") for d in shards],
                   f"learnability: loss drop after {cfg['probe_steps']} steps on the shard alone", "nats"),
     ]
-    rows = []
+    rows, classes = [], []
     for d in shards:
         stats = d["stats"] or {}
         cells = [d["file"], d["verdict"], ", ".join(d["reasons"]) or "-", _fmt(d["loss"]), _fmt(d["loss_z"]),
                  _fmt(d["unigram_js"]), _fmt(stats.get("pad_fraction")),
                  _fmt(stats.get("repeated_row_fraction")), _fmt((d["learnability"] or {}).get("loss_drop"))]
-        cls = "fail" if d["verdict"] == "fail" else "pass"
-        rows.append(f'<tr class="{cls}">' + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+        rows.append([html.escape(str(c)) for c in cells])
+        classes.append("fail" if d["verdict"] == "fail" else "pass")
     head = ["shard", "verdict", "reasons", "loss", "loss z", "unigram JS", "pad", "repeated rows", "loss drop"]
     proxy, counts = result["proxy"], result["counts"]
     summary = (f"{counts['passed']} of {counts['shards']} shards pass. Proxy: {proxy['model']} "
                f"({proxy['params']:,} params) on {proxy['device']}, {proxy['steps']} steps over "
                f"{proxy['train_rows']} rows, training loss {_fmt(proxy['train_loss_first'])} &rarr; "
                f"{_fmt(proxy['train_loss_last'])}.")
-    images = "\n".join(f'<img alt="plot" src="data:image/png;base64,{p}">' for p in plots)
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Shard validation</title>
-<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}} tr.fail{{background:#fde2e1}}
-img{{display:block;margin:1em 0;max-width:100%}}</style></head><body>
-<h1>Shard validation: {html.escape(result['shards_dir'])}</h1>
-<p>{summary}</p>
-<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>
-{chr(10).join(rows)}
-</table>
-{images}
-</body></html>
-"""
+    return page("Shard validation", f"<h1>Shard validation: {html.escape(result['shards_dir'])}</h1>\n"
+                f"<p>{summary}</p>\n{table(head, rows, classes)}\n" + "\n".join(plots))
 
 
 def _fmt(value) -> str:

@@ -98,7 +98,8 @@ def _scan_rows(scan: ShardScan, pf: pq.ParquetFile, manifest: dict, cfg, seed: i
     train_idx, eval_idx = split_rows(pf.metadata.num_rows, cfg.train_rows_per_shard,
                                      cfg.eval_rows_per_shard, seed)
     stats = TokenStats(vocab, cfg.repeat_min_tokens)
-    bad = {"token_range": 0, "padding": 0, "segments": 0, "non_empty_rows": 0, "nulls": 0}
+    bad = {"token_range": 0, "padding": 0, "segments": 0, "non_empty_rows": 0, "nulls": 0, "loss_targets": 0}
+    real_tokens = targets = 0
     picked: dict[str, list[dict]] = {"train": [], "eval": []}
     offset = 0
     for batch in pf.iter_batches(batch_size=1024):
@@ -115,6 +116,9 @@ def _scan_rows(scan: ShardScan, pf: pq.ParquetFile, manifest: dict, cfg, seed: i
         bad["padding"] += checks.padding_rows(ids, mask, cols["loss_mask"], pad_id)
         bad["segments"] += checks.segment_rows(seg, cols["position_ids"], mask, per_segment)
         bad["non_empty_rows"] += checks.empty_rows(mask)
+        real, target = checks.loss_target_counts(mask, cols["loss_mask"])
+        bad["loss_targets"] += int(((real > 0) & (target < cfg.loss_target_fraction_min * real)).sum())
+        real_tokens, targets = real_tokens + int(real.sum()), targets + int(target.sum())
         stats.add(ids, mask, seg)
         for name, idx in (("train", train_idx), ("eval", eval_idx)):
             local = idx[(idx >= offset) & (idx < offset + n)] - offset
@@ -126,6 +130,11 @@ def _scan_rows(scan: ShardScan, pf: pq.ParquetFile, manifest: dict, cfg, seed: i
         return
     for name in ("token_range", "padding", "segments", "non_empty_rows"):
         scan.check(name, bad[name] == 0, f"{bad[name]} of {offset} rows" if bad[name] else "")
+    share = targets / real_tokens if real_tokens else 1.0  # no real tokens: non_empty_rows says so
+    floor = cfg.loss_target_fraction_min
+    scan.check("loss_targets", bad["loss_targets"] == 0 and share >= floor,
+               f"{share:.1%} of real tokens are loss targets; {bad['loss_targets']} of {offset} rows "
+               f"below the floor of {floor:.0%}" if bad["loss_targets"] or share < floor else "")
     scan.stats = stats
     if scan.data_ok:
         scan.train_rows, scan.eval_rows = (_stack(picked["train"]), _stack(picked["eval"]))

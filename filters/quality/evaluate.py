@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from curation.report.html import page, table
 from filters.quality.classifier import QualityModel
 from filters.quality.data import check_class, read_class
 from filters.quality.metrics import summary
@@ -40,13 +41,13 @@ def evaluate(model_path: str, positive_files: list[str], negative_files: list[st
 
 
 def plot_histogram(path: str, positive: np.ndarray, negative: np.ndarray, threshold: float) -> None:
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
+    from curation.report.html import png_bytes
 
     edges = np.linspace(0.0, 1.0, BINS + 1)
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    fig = Figure(figsize=(7, 4), dpi=100)
+    ax = fig.subplots()
     ax.hist(negative, bins=edges, alpha=0.6, label=f"negative (n={len(negative)})", color="tab:red")
     ax.hist(positive, bins=edges, alpha=0.6, label=f"positive (n={len(positive)})", color="tab:blue")
     ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
@@ -54,9 +55,8 @@ def plot_histogram(path: str, positive: np.ndarray, negative: np.ndarray, thresh
     ax.set_ylabel("documents")
     ax.set_title("Quality score per class")
     ax.legend(loc="upper center")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})  # no version/date stamp: same scores, same bytes
-    plt.close(fig)
+    with open(path, "wb") as fh:
+        fh.write(png_bytes(fig))  # no version/date stamp: same scores, same bytes
 
 
 def write_report(report_dir: str, result: dict) -> dict[str, str]:
@@ -69,12 +69,10 @@ def write_report(report_dir: str, result: dict) -> dict[str, str]:
     payload = {k: v for k, v in result.items() if k != "scores"}
     with open(paths["report.json"], "w", encoding="utf-8") as fh:
         fh.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in metrics.items())
     files = "".join(f"<li>{html.escape(c)}: {html.escape(', '.join(f))}</li>" for c, f in result["files"].items())
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>Quality model report</title></head><body>"
-            f"<h1>Quality model report</h1><p>model: <code>{html.escape(result['model'])}</code></p>"
-            f"<ul>{files}</ul><table border='1' cellpadding='4'>{rows}</table>"
-            f"<p><img src='histogram.png' alt='score histogram per class'></p></body></html>\n")
+    body = (f"<h1>Quality model report</h1><p>model: <code>{html.escape(result['model'])}</code></p>"
+            f"<ul>{files}</ul>{table(['metric', 'value'], [[html.escape(k), v] for k, v in metrics.items()])}"
+            f"<p><img src='histogram.png' alt='score histogram per class'></p>")
     with open(paths["report.html"], "w", encoding="utf-8") as fh:
-        fh.write(page)
+        fh.write(page("Quality model report", body))
     return paths

@@ -26,4 +26,4 @@ def handle(args: argparse.Namespace) -> int:
 
     config = resolve_paths(load_config(RunConfig, args.config, args.set), args.config)
     return run_job(config, args.output or config.output, args.beam_args, dry_run=args.dry_run,
-                   stop_after=args.stop_after)
+                   stop_after=args.stop_after, command=args.argv)

@@ -23,6 +23,8 @@ def register(subparsers) -> None:
     export = sub.add_parser("export-megatron", help="export shards to a Megatron-LM indexed dataset (.bin/.idx)")
     export.add_argument("shards_dir", help="shard directory with manifest.json")
     export.add_argument("--output", dest="prefix", required=True, help="output PREFIX (writes PREFIX.bin, PREFIX.idx)")
+    export.add_argument("--per-segment", action="store_true",
+                        help="one Megatron document per packed segment (default: per source document)")
     export.set_defaults(handler=_export)
 
 
@@ -42,7 +44,7 @@ def _build(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from curation.shards.megatron import export_megatron
 
-    result = export_megatron(args.shards_dir, args.prefix)
-    print(f"wrote {result['sequences']:,} sequences, {result['tokens']:,} tokens ({result['dtype']}) "
+    result = export_megatron(args.shards_dir, args.prefix, per_segment=args.per_segment)
+    print(f"wrote {result['sequences']:,} sequences ({result['documents']}), {result['tokens']:,} tokens ({result['dtype']}) "
           f"to {result['bin']} and {result['idx']}")
     return 0

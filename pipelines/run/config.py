@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from curation.config import StageConfig
+from curation.shards.mixture import ShardSettings
 from curation.validate.config import ValidateConfig
 from filters.config import FiltersConfig
 from filters.dedup_config import DedupConfig
@@ -80,12 +81,8 @@ class TokenizerStageConfig(StageConfig):
     train: TokenizerConfig = Field(default_factory=TokenizerConfig)  # used when path is not set
 
 
-class ShardsStageConfig(StageConfig):
-    total_tokens: int = Field(gt=0)  # training token budget shared by the sources' weights
-    seq_len: int = Field(512, ge=2)  # tokens per row
-    seed: int = 1234  # sampling of fractional epochs and row shuffling
-    packing: Literal["best_fit", "concat", "pad"] = "best_fit"  # see docs/shards.md
-    rows_per_shard: int = Field(4096, ge=1)  # target rows per Parquet shard
+class ShardsStageConfig(ShardSettings):
+    """The mixture settings of ``curation shards``; the sources and weights come from ``sources:``."""
 
 
 class ValidateStageConfig(ValidateConfig):

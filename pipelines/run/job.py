@@ -8,7 +8,8 @@ import time
 from curation.report.funnel import FunnelRow, format_funnel, ingest_row, load_counters, stage_rows
 from pipelines.options import make_options, runner_name
 from pipelines.run.config import RunConfig
-from pipelines.run.planner import Planner, Stage, execute
+from pipelines.run.planner import MARKER, Planner, Stage, execute
+from pipelines.run.provenance import provenance
 
 
 def describe(stages: list[Stage], runner: str, output: str) -> str:
@@ -36,7 +37,7 @@ def build_funnel(stages: list[Stage]) -> list[FunnelRow]:
 
 
 def run_job(config: RunConfig, output: str, beam_args: list[str], dry_run: bool = False,
-            stop_after: str | None = None, echo: bool = True) -> int:
+            stop_after: str | None = None, echo: bool = True, command: list[str] | None = None) -> int:
     planner = Planner(config, output, beam_args, echo=echo)
     stages = planner.plan()
     runner = runner_name(make_options(planner.beam_args))
@@ -55,7 +56,9 @@ def run_job(config: RunConfig, output: str, beam_args: list[str], dry_run: bool 
         fh.write(table + "\n")
     validation = _validation(output)
     run_info = {"runner": runner, "seconds": round(time.perf_counter() - started, 3), "stages": summary,
-                "funnel": [r.__dict__ | {"balanced": r.balanced} for r in funnel], "validation": validation}
+                "stage_fingerprints": stage_fingerprints(stages, summary),
+                "funnel": [r.__dict__ | {"balanced": r.balanced} for r in funnel], "validation": validation,
+                **provenance(config.model_dump(mode="json", by_alias=True), runner, planner.beam_args, command)}
     with open(os.path.join(output, "run.json"), "w") as fh:
         json.dump(run_info, fh, indent=2, sort_keys=True)
     from curation.report.run_report import write_run_report
@@ -70,6 +73,20 @@ def run_job(config: RunConfig, output: str, beam_args: list[str], dry_run: bool 
         print(f"validation failed for {len(failed)} shard(s): {failed}")
         return 1
     return 0
+
+
+def stage_fingerprints(stages: list[Stage], summary: list[dict]) -> dict[str, dict]:
+    """Per stage: its fingerprint and seconds (of this run, or of the run that made a skipped stage)."""
+    seconds = {s["stage"]: s.get("seconds") for s in summary}
+    out = {}
+    for stage in stages:
+        marker = os.path.join(stage.output, MARKER)
+        if seconds.get(stage.name) is None and os.path.exists(marker):
+            with open(marker) as fh:
+                seconds[stage.name] = json.load(fh).get("seconds")
+        out[stage.name] = {"fingerprint": stage.digest, "seconds": seconds.get(stage.name),
+                           "status": next((s["status"] for s in summary if s["stage"] == stage.name), "not run")}
+    return out
 
 
 def _validation(output: str) -> dict:

@@ -212,9 +212,7 @@ class Planner:
         weights = {s.name: s.weight for s in self.config.sources}
         mixture = MixtureConfig(
             sources=[MixtureSource(name=name, paths=paths, weight=weights[name])
-                     for name, (paths, _) in self.final.items()],
-            total_tokens=spec.total_tokens, seq_len=spec.seq_len, seed=spec.seed, packing=spec.packing,
-            rows_per_shard=spec.rows_per_shard)
+                     for name, (paths, _) in self.final.items()], **spec.model_dump())
         output = join(self.out, "shards")
         upstream = {name: (last.digest if last else input_fingerprint(p)) for name, (p, last) in self.final.items()}
         return Stage("shards", output,
