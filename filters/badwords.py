@@ -1,9 +1,11 @@
 """C4's bad-words page filter, with the LDNOOBW lists.
 
-The English list ships in ``filters/data/badwords/en`` (the "List of Dirty,
-Naughty, Obscene, and Otherwise Bad Words", CC BY 4.0, see the ``LICENSE`` and
-``README.md`` beside it). Other languages: pass ``path`` to any file with one
-word or phrase per line (the other LDNOOBW lists work as they are).
+Shipped lists (``filters/data/badwords/``, the "List of Dirty, Naughty, Obscene,
+and Otherwise Bad Words", CC BY 4.0, see the ``LICENSE`` and ``README.md`` beside
+them) are chosen by name: ``ldnoobw-en-c4`` (377 words, the LDNOOBW commit TFDS
+pins for ``c4/en``, the default for English) and ``ldnoobw-en`` (403 words, a
+newer list). Other languages: pass ``path`` to any file with one word or phrase
+per line (the other LDNOOBW lists work as they are).
 
 Matching follows TFDS C4 3.1.0 (``get_badwords_filter_fn``): words are
 regex-escaped and matched in the lower-cased page text only when flanked by a
@@ -22,17 +24,31 @@ DATA_DIR = Path(__file__).resolve().parent / "data" / "badwords"
 UNSPACED_LANGUAGES = ("ja", "th", "zh")
 
 
-def shipped_languages() -> list[str]:
-    return sorted(p.name for p in DATA_DIR.iterdir() if p.is_file() and p.name not in ("LICENSE", "README.md"))
+# The shipped list used for a language when no list is named: C4's for English.
+DEFAULT_LISTS = {"en": "ldnoobw-en-c4"}
+NOT_LISTS = ("LICENSE", "README.md")
 
 
-def load_words(language: str = "en", path: str | None = None) -> list[str]:
-    """The word list for ``language`` (shipped) or from ``path``; blank lines ignored, order kept."""
+def shipped_lists() -> list[str]:
+    return sorted(p.name for p in DATA_DIR.iterdir() if p.is_file() and p.name not in NOT_LISTS)
+
+
+def default_list(language: str) -> str:
+    base = language.split("-")[0].lower()
+    return DEFAULT_LISTS.get(base, f"ldnoobw-{base}")
+
+
+def load_words(language: str = "en", path: str | None = None, name: str | None = None) -> list[str]:
+    """A word list: from ``path``, else the shipped list ``name``, else ``language``'s default.
+
+    Blank lines are ignored, order kept.
+    """
     if path is None:
-        file = DATA_DIR / language
-        if not file.is_file() or language in ("LICENSE", "README.md"):
-            raise ValueError(f"no shipped bad-words list for language {language!r} "
-                             f"(shipped: {', '.join(shipped_languages())}); pass a list file with badwords.path")
+        name = name or default_list(language)
+        file = DATA_DIR / name
+        if not file.is_file() or name in NOT_LISTS:
+            raise ValueError(f"no shipped bad-words list {name!r} (shipped: {', '.join(shipped_lists())}); "
+                             "name one with badwords.list_name or pass a list file with badwords.path")
     else:
         file = Path(path)
         if not file.is_file():
@@ -61,15 +77,17 @@ class BadWordsFilter(DocumentStep):
 
     name = "badwords"
 
-    def __init__(self, language: str = "en", path: str | None = None, only_matching_language: bool = True):
+    def __init__(self, language: str = "en", path: str | None = None, only_matching_language: bool = True,
+                 list_name: str | None = None):
         self.language = language
         self.path = path
+        self.list_name = list_name
         self.only_matching_language = only_matching_language
         self._regex: re.Pattern[str] | None = None
 
     def setup(self) -> None:
         if self._regex is None:
-            self._regex = compile_badwords(load_words(self.language, self.path), self.language)
+            self._regex = compile_badwords(load_words(self.language, self.path, self.list_name), self.language)
 
     def process(self, doc: dict[str, Any]) -> StepResult:
         if self._regex is None:

@@ -18,9 +18,12 @@ does, since ``{`` is checked first). The original order:
    "use of cookies", "use cookies".
 
 Then the page is dropped as ``too_few_sentences`` with fewer than
-``min_num_sentences`` (3) sentences over the kept lines. Before any of this,
-pages longer than ``max_page_chars`` (190,000, C4's ``is_valid_length``) are
-dropped as ``too_long``. Kept lines are joined with ``\\n``.
+``min_num_sentences`` (3) sentences over the kept lines (NLTK Punkt on each kept
+line, summed: :mod:`filters.sentences`). Kept lines are joined with ``\\n``.
+
+The length limit (C4's ``is_valid_length``, 190,000 characters) is its own step,
+:class:`PageLengthFilter`: TFDS applies it to the raw page, before URL dedup
+picks the newest capture, so a too-long newest capture leaves the older one.
 
 Quirk kept for fidelity: the citation marker is removed *after* stripping, so
 ``"A sentence. [1]"`` becomes ``"A sentence. "`` and fails the end-mark test,
@@ -32,7 +35,7 @@ import re
 from typing import Any, Sequence
 
 from filters.base import DocumentStep, StepResult
-from filters.c4_spans import count_sentences
+from filters.sentences import count_sentences_per_line
 
 END_MARKS = (".", "?", "!", '"')
 ELLIPSIS = "..."
@@ -122,22 +125,19 @@ class C4Filter(DocumentStep):
 
     ``before_citations`` run on the stripped line before citation markers are
     deleted (C4: only the too-long-word rule); ``rules`` run after, in order.
-    Pass ``citation_pattern=None`` to keep markers, ``min_num_sentences=None`` or
-    ``max_page_chars=None`` to switch those page rules off. A page left with no
-    text is always dropped (``empty``).
+    Pass ``citation_pattern=None`` to keep markers, ``min_num_sentences=None`` to
+    switch the sentence minimum off. A page left with no text is always dropped (``empty``).
     """
 
     name = "c4"
 
     def __init__(self, before_citations: Sequence[Rule] | None = None, rules: Sequence[Rule] | None = None,
-                 citation_pattern: str | None = CITATION_PATTERN, min_num_sentences: int | None = MIN_NUM_SENTENCES,
-                 max_page_chars: int | None = MAX_PAGE_CHARS):
+                 citation_pattern: str | None = CITATION_PATTERN, min_num_sentences: int | None = MIN_NUM_SENTENCES):
         self.before_citations = list(before_citations) if before_citations is not None else [TooLongWord()]
         self.rules = list(rules) if rules is not None else [
             NoEndMark(), TooFewWords(), lorem_ipsum(), javascript(), curly_bracket(), policy()]
         self.citation_pattern = citation_pattern
         self.min_num_sentences = min_num_sentences
-        self.max_page_chars = max_page_chars
         self._citations = re.compile(citation_pattern) if citation_pattern else None
 
     def clean(self, text: str) -> tuple[str | None, str | None, dict[str, int]]:
@@ -147,8 +147,6 @@ class C4Filter(DocumentStep):
         def bump(key: str, value: int = 1) -> None:
             counts[key] = counts.get(key, 0) + value
 
-        if self.max_page_chars is not None and len(text) > self.max_page_chars:
-            return None, "too_long", counts
         kept: list[str] = []
         for raw in text.splitlines():
             line = raw.strip()
@@ -170,7 +168,7 @@ class C4Filter(DocumentStep):
                 bump(f"lines_removed:{rule.name}")
         bump("lines_kept", len(kept))
         cleaned = "\n".join(kept).strip()
-        if self.min_num_sentences and count_sentences(cleaned) < self.min_num_sentences:
+        if self.min_num_sentences and count_sentences_per_line(cleaned) < self.min_num_sentences:
             return None, "too_few_sentences", counts
         if not cleaned:
             return None, "empty", counts
@@ -181,6 +179,23 @@ class C4Filter(DocumentStep):
         if cleaned is None:
             return StepResult.drop(rule, counts)
         return StepResult.keep({**doc, "text": cleaned}, counts)
+
+
+class PageLengthFilter(DocumentStep):
+    """C4's ``is_valid_length``: drop pages of more than ``max_chars`` characters (``too_long``).
+
+    Runs on the page as extracted, before URL dedup (the TFDS order).
+    """
+
+    name = "c4_length"
+
+    def __init__(self, max_chars: int = MAX_PAGE_CHARS):
+        self.max_chars = max_chars
+
+    def process(self, doc: dict[str, Any]) -> StepResult:
+        if len(doc["text"]) > self.max_chars:
+            return StepResult.drop("too_long")
+        return StepResult.keep(doc)
 
 
 # -- URL dedup (C4 keeps the newest page per normalised URL) ------------------------------------

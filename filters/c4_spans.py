@@ -1,85 +1,20 @@
-"""Sentences and three-sentence spans: the pure logic behind C4's span dedup.
+"""Three-sentence spans: the pure logic behind the ``spans`` mode of C4 dedup (C4 1.0.x, the T5 paper).
 
-The original C4 code counts sentences with NLTK's punkt model, which needs a
-download at run time; this module uses a small rule-based splitter with the same
-main behaviour (split after ``.``, ``!``, ``?`` plus closing quotes/brackets and
-whitespace; not after common abbreviations or single-letter initials; CJK full
-stops split without a following space), so it works offline and identically on
-every worker.
-
-A document's sentences are numbered across lines; a span is ``span_size``
-consecutive sentences. ``span_hashes`` gives ``(hash, position)`` for every span,
-``remove_sentences`` rebuilds the text without some sentences, keeping the line
-structure. The Beam side (``pipelines.filtering``) groups hashes over the whole
-data set and decides which occurrences go.
+Sentences come from :mod:`filters.sentences` (NLTK Punkt, English, as C4), the
+same splitter the ``lines`` mode and the C4 sentence minimum use. A document's
+sentences are numbered across lines (Punkt on each line: no sentence spans two
+lines); a span is ``span_size`` consecutive sentences. ``span_hashes`` gives
+``(hash, position)`` for every span, ``remove_sentences`` rebuilds the text
+without some sentences, keeping the line structure. The Beam side
+(``pipelines.filtering``) groups hashes over the whole data set and decides
+which occurrences go.
 """
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Iterable
 
-# Lower-cased tokens (without their final period) after which a period does not end a sentence.
-ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt vs etc e.g i.e cf al fig figs no nos vol vols p pp ed eds "
-    "inc ltd co corp dept est approx jan feb mar apr jun jul aug sep sept oct nov dec "
-    "u.s u.k u.n a.m p.m ph.d gen col lt sgt capt rev hon gov sen rep".split()
-)
-# A candidate boundary: terminal marks, optional closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"""([.!?]+|\u2026)(["'\u201d\u2019)\]]*)(\s+)""")
-# CJK terminators end a sentence with or without a following space.
-_CJK_BOUNDARY = re.compile(r"[\u3002\uff01\uff1f]+[\u300d\u300f\uff09]*")
-_WORD_BEFORE = re.compile(r"(\S+)$")
-
-
-def _is_abbreviation(text_before: str) -> bool:
-    match = _WORD_BEFORE.search(text_before)
-    if not match:
-        return False
-    token = match.group(1).lstrip("(\"'\u201c\u2018[").lower()
-    # Single letters ("J. Smith") are initials; known abbreviations never end a sentence.
-    return (len(token) == 1 and token.isalpha()) or token in ABBREVIATIONS
-
-
-def split_line(line: str) -> list[str]:
-    """The sentences of one line (no sentence spans two lines), stripped, none empty."""
-    line = line.strip()
-    if not line:
-        return []
-    cuts: list[int] = []
-    for match in _BOUNDARY.finditer(line):
-        end_of_sentence = match.end(2)
-        if match.end() >= len(line):
-            break  # trailing whitespace after the last sentence: not a cut
-        marks = match.group(1)
-        if marks == "." and _is_abbreviation(line[: match.start(1)]):
-            continue
-        if marks in ("...", "\u2026") and not line[match.end()].isupper():
-            continue  # a mid-sentence ellipsis ("and so... we went") does not end it
-        cuts.append(end_of_sentence)
-    for match in _CJK_BOUNDARY.finditer(line):
-        if match.end() < len(line):
-            cuts.append(match.end())
-    bounds: list[list[int]] = []
-    start = 0
-    for cut in sorted(set(cuts)) + [len(line)]:
-        piece = line[start:cut]
-        if piece.strip():
-            if bounds and not any(c.isalnum() for c in piece):
-                bounds[-1][1] = cut  # a stray closing quote or bracket belongs to the sentence before
-            else:
-                bounds.append([start, cut])
-        start = cut
-    return [line[a:b].strip() for a, b in bounds]
-
-
-def split_sentences(text: str) -> list[list[str]]:
-    """Sentences per line: ``[[s0, s1], [s2], ...]`` (blank lines give ``[]``)."""
-    return [split_line(line) for line in text.split("\n")]
-
-
-def count_sentences(text: str) -> int:
-    return sum(len(s) for s in split_sentences(text))
+from filters.sentences import count_sentences_per_line, split_lines
 
 
 def normalize_span(sentences: Iterable[str]) -> str:
@@ -97,7 +32,7 @@ def span_hashes(text: str, span_size: int = 3) -> list[tuple[str, int]]:
 
     A page with fewer sentences than ``span_size`` has no spans (nothing to dedup).
     """
-    flat = [s for line in split_sentences(text) for s in line]
+    flat = [s for line in split_lines(text) for s in line]
     return [(hash_span(flat[i:i + span_size]), i) for i in range(len(flat) - span_size + 1)]
 
 
@@ -112,7 +47,7 @@ def remove_sentences(text: str, drop: set[int]) -> str:
     Sentences left on a line are joined by one space; lines left empty disappear.
     """
     out_lines, index = [], 0
-    for line, sentences in zip(text.split("\n"), split_sentences(text)):
+    for line, sentences in zip(text.split("\n"), split_lines(text)):
         kept = [s for k, s in enumerate(sentences) if index + k not in drop]
         index += len(sentences)
         if len(kept) == len(sentences) and kept:
@@ -148,6 +83,6 @@ def drop_spans(text: str, positions: Iterable[int], span_size: int = 3,
     counts = {"spans_removed": len(positions), "sentences_removed": len(drop), "pages_modified": 1}
     if not new_text.strip():
         return None, "empty", counts
-    if min_num_sentences and count_sentences(new_text) < min_num_sentences:
+    if min_num_sentences and count_sentences_per_line(new_text) < min_num_sentences:
         return None, "too_few_sentences", counts
     return new_text, None, counts

@@ -46,8 +46,9 @@ class C4PagesConfig(StageConfig):
 
 class BadWordsConfig(StageConfig):
     enabled: bool = True
-    language: str = "en"  # a list shipped in filters/data/badwords/, unless path is given
-    path: str | None = None  # your own list: one word or phrase per line
+    language: str = "en"  # pages detected in another language are not checked
+    list_name: str | None = None  # a list shipped in filters/data/badwords/; null = language's (en: ldnoobw-en-c4)
+    path: str | None = None  # your own list: one word or phrase per line (wins over list_name)
     only_matching_language: bool = True  # skip pages whose detected language differs
 
 
@@ -135,9 +136,14 @@ def c4_filter(lines: C4LinesConfig, pages: C4PagesConfig) -> c4.C4Filter | None:
     return c4.C4Filter(
         before_citations=before, rules=rules,
         citation_pattern=c4.CITATION_PATTERN if lines.enabled and lines.remove_citations else None,
-        min_num_sentences=pages.min_num_sentences if pages.enabled else None,
-        max_page_chars=pages.max_page_chars if pages.enabled else None)
+        min_num_sentences=pages.min_num_sentences if pages.enabled else None)
 
+
+def steps_before_url_dedup(config: FiltersConfig) -> list[DocumentStep]:
+    """C4's length limit, on the page as extracted: TFDS drops too-long pages before URL dedup."""
+    if config.c4_pages.enabled and config.c4_pages.max_page_chars:
+        return [c4.PageLengthFilter(config.c4_pages.max_page_chars)]
+    return []
 
 
 def steps_before_dedup(config: FiltersConfig) -> list[DocumentStep]:

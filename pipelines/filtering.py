@@ -2,6 +2,8 @@
 
 Order (the C4 order, Gopher where FineWeb puts it, before C4 cleaning):
 
+0. ``c4_length``: pages over 190,000 characters go (TFDS: before URL dedup, so a
+   too-long newest capture leaves the older one);
 1. ``url_dedup``: one page per (normalised) URL, the latest crawl, ties by lowest id;
 2. ``gopher_repetition``, ``gopher_quality`` (off unless enabled);
 3. ``c4``: line rules, page rules, sentence minimum (``filters.c4.C4Filter``);
@@ -20,7 +22,7 @@ import apache_beam as beam
 
 from filters.c4 import normalize_url, select_newest
 from filters.c4_spans import drop_spans, losing_occurrences, span_hashes
-from filters.config import FiltersConfig, steps_after_dedup, steps_before_dedup
+from filters.config import FiltersConfig, steps_after_dedup, steps_before_dedup, steps_before_url_dedup
 from pipelines.counters import Counters
 from pipelines.decontaminate import Decontaminate
 from pipelines.steps import ApplySteps, text_bytes
@@ -155,6 +157,9 @@ class FilterDocuments(beam.PTransform):
         config = self.config
         if not config.enabled:
             return docs
+        length = steps_before_url_dedup(config)
+        if length:
+            docs = docs | "Length" >> ApplySteps(length)
         if config.url_dedup.enabled:
             docs = docs | "UrlDedup" >> DedupUrls(config.url_dedup.normalize)
         before = steps_before_dedup(config)

@@ -112,3 +112,16 @@ def test_url_dedup_keeps_latest_crawl_across_files(tmp_path):
     assert sorted(docs) == ["n", "x2"]
     ns = stats["url_dedup"]
     assert ns["in"] == 3 and ns["out"] == 2 and ns["dropped:duplicate_url"] == 1 and ns["no_url"] == 1
+
+
+def test_length_limit_runs_before_url_dedup(tmp_path):
+    """TFDS order: a too-long newest capture is dropped first, so the older capture of the URL stays."""
+    text = "\n".join(S[:3])
+    files = [write_jsonl(tmp_path / "caps.jsonl", [
+        {"id": "old", "url": "http://site.org/p", "text": text, "crawl_date": "2023-01-01T00:00:00Z"},
+        {"id": "new", "url": "http://site.org/p", "text": text + " " + "x" * 300, "crawl_date": "2024-01-01T00:00:00Z"}])]
+    overrides = ["enabled=true", "c4_span_dedup.enabled=false", "c4_lines.enabled=false", "c4_pages.max_page_chars=300",
+                 "c4_pages.min_num_sentences=null", "langid.enabled=false", "badwords.enabled=false"]
+    docs, stats = run_filters(tmp_path, files, overrides)
+    assert sorted(docs) == ["old"]
+    assert stats["c4_length"]["dropped:too_long"] == 1 and stats["url_dedup"]["in"] == 1

@@ -7,8 +7,8 @@ from curation.config import ConfigError, load_config
 from curation.document import new_document
 from filters import c4
 from filters.badwords import BadWordsFilter, load_words
-from filters.c4_spans import count_sentences, split_line
 from filters.config import C4LinesConfig, C4PagesConfig, FiltersConfig, c4_filter
+from filters.sentences import count_sentences, count_sentences_per_line, split_line
 
 GOOD = [
     "The first sentence of this page is long enough to keep.",
@@ -127,7 +127,9 @@ def test_page_that_becomes_empty_is_dropped():
 
 
 def test_too_long_page():
-    assert c4.C4Filter(max_page_chars=100).clean("\n".join(GOOD * 2))[1] == "too_long"
+    step = c4.PageLengthFilter(100)
+    assert step.process(new_document("x" * 101)).dropped_by == "too_long"
+    assert step.process(new_document("x" * 100)).doc is not None
 
 
 def test_step_run_counts_balance():
@@ -146,17 +148,31 @@ def test_rules_switch_off_from_config():
         load_config(FiltersConfig, None, ["c4_lines.min_words=3"])  # typo: unknown key
 
 
-def test_sentence_splitter():
+def test_sentence_splitter_is_english_punkt():
     assert split_line('Mr. Smith left at 3 p.m. on Monday! Did he stay? "Yes," she said.') == [
         "Mr. Smith left at 3 p.m. on Monday!", "Did he stay?", '"Yes," she said.']
-    assert count_sentences("J. R. R. Tolkien wrote it. He was English.\nAnother line here.") == 3
-    assert split_line("\u3053\u308c\u306f\u6587\u3067\u3059\u3002\u3053\u308c\u3082\u3002") == [
-        "\u3053\u308c\u306f\u6587\u3067\u3059\u3002", "\u3053\u308c\u3082\u3002"]
+    assert count_sentences_per_line("J. R. R. Tolkien wrote it. He was English.\nAnother line here.") == 3
+    # As C4 counts them: list numbers are sentences of their own...
+    assert split_line("20. The first item is here. 1. Another one.") == [
+        "20.", "The first item is here.", "1.", "Another one."]
+    # ...and on joined text a line ending in a quote runs into the next (C4's line-dedup count).
+    text = 'He said "hello"\nAnd then left. Yes.'
+    assert count_sentences(text) == 2 and count_sentences_per_line(text) == 3
+
+
+def test_badwords_lists_by_name():
+    c4_list, newer = load_words("en"), load_words(name="ldnoobw-en")
+    assert load_words(name="ldnoobw-en-c4") == c4_list and len(c4_list) == 377  # TFDS's pin for c4/en
+    assert len(newer) == 403 and set(c4_list) < set(newer) and "viagra" in set(newer) - set(c4_list)
+    page = new_document("Ask your doctor whether viagra is right for you. It is a question.")
+    assert BadWordsFilter().process(page).doc is not None  # C4 kept it
+    assert BadWordsFilter(list_name="ldnoobw-en").process(page).dropped_by == "badword"
+    with pytest.raises(ValueError, match="no shipped bad-words list 'nope'"):
+        load_words(name="nope")
 
 
 def test_badwords_whole_words_only():
     words = load_words("en")
-    assert len(words) > 300
     step = BadWordsFilter()
     step.setup()
     ok = new_document("I asked the class about classic assassination novels.")

@@ -36,7 +36,7 @@ def c4_run(tmp_path_factory):
 
 def test_every_c4_rule_reports_and_funnels_balance(c4_run):
     stats, docs = c4_run
-    for ns in ("url_dedup", "c4", "c4_span_dedup", "langid", "badwords"):
+    for ns in ("c4_length", "url_dedup", "c4", "c4_span_dedup", "langid", "badwords"):
         funnel_balances(stats, ns)
     assert stats["url_dedup"]["dropped:duplicate_url"] > 0  # the sample has re-crawls of one URL
     c4 = stats["c4"]
@@ -47,6 +47,7 @@ def test_every_c4_rule_reports_and_funnels_balance(c4_run):
     assert stats["langid"]["dropped:wrong_language"] > 0 and stats["langid"]["detected:de"] > 0
     assert stats["badwords"]["dropped:badword"] > 0
     # chained: each stage's input is the previous stage's output
+    assert stats["url_dedup"]["in"] == stats["c4_length"]["out"]
     assert stats["c4"]["in"] == stats["url_dedup"]["out"]
     assert stats["c4_span_dedup"]["in"] == stats["c4"]["out"]
     assert stats["c4_recheck"]["in"] == stats["c4_span_dedup"]["out"]
