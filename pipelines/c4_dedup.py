@@ -1,0 +1,111 @@
+"""``DedupC4``: C4's dedup over the whole data set, either mode, as a Beam transform that scales.
+
+A mode is a unit from ``filters`` (``filters.c4_lines.LineDedup``: the released
+C4; ``filters.c4_spans.SpanDedup``: C4 1.0.x and the T5 paper) with
+``votes(doc) -> (key, priority, position)`` and ``apply(doc, won)``. The
+transform:
+
+1. every page votes for each of its keys (a line, a span) with
+   ``(priority, doc id, position)``;
+2. ``CombinePerKey(_FirstVote)`` keeps, per key, only the smallest vote and the
+   number of votes: constant state per key, combined before the shuffle, so a
+   line on ten million pages never becomes a ten-million-element group;
+3. each winning vote is routed to its page as ``(doc id, (WON, (key, position)))``;
+4. pages keyed ``(doc id, (PAGE, doc))`` and the wins are flattened and grouped by
+   doc id (plain tuples through ``Flatten`` + ``GroupByKey``: no ``CoGroupByKey``
+   of tagged dicts, which Beam's Dask runner cannot evaluate). A group holds one
+   page and at most one win per key of that page;
+5. the unit keeps what the page won and drops the rest, then re-checks the page.
+
+Counters in the unit's namespace (``c4_line_dedup`` / ``c4_span_dedup``):
+``in``, ``out``, ``bytes_in``, ``bytes_out``, ``dropped:<rule>``, the unit's
+counts, and ``duplicated_lines`` / ``duplicated_spans`` (keys with more than one vote).
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+
+from pipelines.counters import Counters
+from pipelines.steps import text_bytes
+
+PAGE, WON = 0, 1  # tags of the values grouped by doc id
+
+
+class _FirstVote(beam.CombineFn):
+    """Per key: ``(smallest vote, number of votes)``."""
+
+    def create_accumulator(self):
+        return None, 0
+
+    def add_input(self, accumulator, vote):
+        best, n = accumulator
+        return (vote if best is None or vote < best else best), n + 1
+
+    def merge_accumulators(self, accumulators):
+        best, n = None, 0
+        for vote, count in accumulators:
+            n += count
+            if vote is not None and (best is None or vote < best):
+                best = vote
+        return best, n
+
+    def extract_output(self, accumulator):
+        return accumulator
+
+
+class _KeepWins(beam.DoFn):
+    def __init__(self, unit):
+        self.unit = unit
+        self.counters = Counters(unit.name)
+
+    def process(self, element):
+        _, tagged = element
+        pages, won = [], set()
+        for tag, value in tagged:
+            if tag == PAGE:
+                pages.append(value)
+            else:
+                won.add(value)
+        for doc in pages:  # one, unless the same document was read twice
+            self.counters.inc("in")
+            self.counters.inc("bytes_in", text_bytes(doc))
+            text, rule, counts = self.unit.apply(doc, won)
+            for name, value in counts.items():
+                self.counters.inc(name, value)
+            if text is None:
+                self.counters.inc(f"dropped:{rule}")
+                continue
+            out = doc if text == doc["text"] else {**doc, "text": text}
+            self.counters.inc("out")
+            self.counters.inc("bytes_out", text_bytes(out))
+            yield out
+
+
+class DedupC4(beam.PTransform):
+    """Keep each key (line, span) only where its smallest vote came from; see the module doc."""
+
+    def __init__(self, unit):
+        super().__init__()
+        self.unit = unit
+
+    def expand(self, docs):
+        unit = self.unit
+        counters = Counters(unit.name)
+
+        def votes(doc):
+            for key, priority, position in unit.votes(doc):
+                yield key, (priority, doc["id"], position)
+
+        def route(element):
+            key, ((_, doc_id, position), n) = element
+            if n > 1:
+                counters.inc(unit.repeated)
+            return doc_id, (WON, (key, position))
+
+        wins = (docs | "Votes" >> beam.FlatMap(votes)
+                | "FirstVote" >> beam.CombinePerKey(_FirstVote())
+                | "RouteWins" >> beam.Map(route))
+        pages = docs | "KeyById" >> beam.Map(lambda d: (d["id"], (PAGE, d)))
+        return ((pages, wins) | "PagesAndWins" >> beam.Flatten()
+                | "GroupById" >> beam.GroupByKey()
+                | "KeepWins" >> beam.ParDo(_KeepWins(unit)))
