@@ -75,7 +75,7 @@ def test_funnel_counts_add_up(full_run):
     assert funnel and all(row["balanced"] for row in funnel)
     web = [row for row in funnel if row["source"] == "web"]
     steps = [row["step"] for row in web]
-    assert steps[:3] == ["records", "extract", "url_dedup"] and "quality_select" in steps
+    assert steps[:4] == ["records", "extract", "c4_length", "url_dedup"] and "quality_select" in steps
     for before, after in zip(web[1:], web[2:]):  # each step reads what the previous one kept
         assert after["docs_in"] == before["docs_out"], (before["step"], after["step"])
     final_docs = pq.read_table(out / "dedup" / "web" / "documents").num_rows
