@@ -83,7 +83,7 @@ def test_pii_through_curation_docs(tmp_path):
     source.write_text("".join(json.dumps(p) + "\n" for p in pages))
     config = tmp_path / "pii.yaml"
     config.write_text("filters:\n  enabled: true\n  url_dedup: {enabled: false}\n  c4_lines: {enabled: false}\n"
-                      "  c4_pages: {enabled: false}\n  c4_span_dedup: {enabled: false}\n  langid: {enabled: false}\n"
+                      "  c4_pages: {enabled: false}\n  c4_dedup: {enabled: false}\n  langid: {enabled: false}\n"
                       "  badwords: {enabled: false}\n  pii: {enabled: true, phone_regions: [GB]}\n")
     out = tmp_path / "out"
     assert main(["docs", "--input", str(source), "--output", str(out), "--config", str(config),
