@@ -140,12 +140,16 @@ def english_agreement(docs: list[dict]) -> None:
         only_fast = sum(b and not a for a, b in zip(c4_says, yes))
         return (n - only_c4 - only_fast) / n, only_c4, only_fast
 
-    grid = [round(0.30 + 0.01 * k, 2) for k in range(70)]
-    best = max(grid, key=lambda t: (agreement(t)[0], -abs(t - 0.99)))
+    grid = [round(0.05 + 0.01 * k, 2) for k in range(95)]
+    top = max(agreement(t)[0] for t in grid)
+    best_range = [t for t in grid if agreement(t)[0] == top]
+    best = best_range[-1]  # the strictest threshold with the best agreement
     print(f"\nEnglish / not English on {n} pages: langdetect en >= 0.99 keeps {sum(c4_says)}; "
           f"same top language as langdetect on {same_top / n:.1%}")
+    print(f"best agreement {top:.1%} for t from {best_range[0]:.2f} to {best_range[-1]:.2f}")
     print(f"{'fastText en >= t':<20}{'agreement':>10}{'C4 only':>9}{'fastText only':>15}")
-    for label, t in (("0.99 (C4's)", 0.99), (f"{best:.2f} (best)", best), ("0.50", 0.50), ("0.65", 0.65), ("0.90", 0.90)):
+    rows = [("0.99 (C4's)", 0.99), (f"{best:.2f} (best)", best)] + [(f"{t:.2f}", t) for t in (0.3, 0.5, 0.8, 0.9)]
+    for label, t in rows:
         share, only_c4, only_fast = agreement(t)
         print(f"{label:<20}{share:>10.1%}{only_c4:>9}{only_fast:>15}")
 
