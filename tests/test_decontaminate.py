@@ -77,7 +77,7 @@ def run_docs(corpus: dict, name: str, *sets: str) -> tuple[dict, dict]:
     out = corpus["dir"] / name
     config = corpus["dir"] / "decon.yaml"
     config.write_text("filters:\n  enabled: true\n  url_dedup: {enabled: false}\n  c4_lines: {enabled: false}\n"
-                      "  c4_pages: {enabled: false}\n  c4_span_dedup: {enabled: false}\n  langid: {enabled: false}\n"
+                      "  c4_pages: {enabled: false}\n  c4_dedup: {enabled: false}\n  langid: {enabled: false}\n"
                       "  badwords: {enabled: false}\n"
                       f"  decontaminate: {{enabled: true, eval_sets: [{corpus['dir'] / 'evals'}]}}\n")
     args = ["docs", "--input", str(corpus["dir"] / "pages.jsonl"), "--output", str(out), "--config", str(config)]

@@ -101,7 +101,7 @@ filters:
   url_dedup: {{enabled: false}}
   c4_lines: {{enabled: false}}
   c4_pages: {{enabled: false}}
-  c4_span_dedup: {{enabled: false}}
+  c4_dedup: {{enabled: false}}
   langid: {{enabled: false}}
   badwords: {{enabled: false}}
   url_filter:
