@@ -8,6 +8,13 @@ from pydantic import Field, model_validator
 from curation.config import StageConfig
 
 
+class ExactDedupConfig(StageConfig):
+    """Exact dedup on normalised text, run before MinHash; YAML section ``dedup.exact``."""
+
+    enabled: bool = Field(True, description="drop exact copies (NFC, whitespace collapsed) before MinHash")
+    lowercase: bool = Field(False, description="also ignore case when comparing texts")
+
+
 class DedupConfig(StageConfig):
     """MinHash LSH settings; YAML section ``dedup``.
 
@@ -39,6 +46,8 @@ class DedupConfig(StageConfig):
                                       "never gives wrong clusters)")
     batch_size: int = Field(256, ge=1, description="documents signed per numpy batch")
     emit_pairs: bool = Field(False, description="produce the duplicate-pair side output")
+    exact: ExactDedupConfig = Field(default_factory=ExactDedupConfig,
+                                    description="exact dedup before MinHash (cheap first)")
 
     @model_validator(mode="after")
     def _check_bands(self) -> "DedupConfig":

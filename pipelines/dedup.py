@@ -274,3 +274,24 @@ def _count_candidate(edge):
     _counter("trusted_pairs" if edge[1][2] else "candidate_pairs").inc()
     return edge
 
+
+class Deduplicate(beam.PTransform):
+    """The dedup stage: exact dedup first when ``config.exact.enabled`` (cheap), then :class:`NearDedup`
+    on what it keeps. Outputs as NearDedup's; ``"duplicates"`` holds both kinds."""
+
+    def __init__(self, config: DedupConfig | None = None, index: str | None = None, write_index: bool = False):
+        super().__init__()
+        self.config = config or DedupConfig()
+        self.index, self.write_index = index, write_index
+
+    def expand(self, docs):
+        exact = None
+        if self.config.exact.enabled:
+            from pipelines.dedup_exact import ExactDedup
+
+            exact = docs | "Exact" >> ExactDedup(self.config.exact, self.config.keep)
+            docs = exact["kept"]
+        result = docs | "Near" >> NearDedup(self.config, self.index, self.write_index)
+        if exact is not None:
+            result["duplicates"] = (exact["duplicates"], result["duplicates"]) | "AllDuplicates" >> beam.Flatten()
+        return result

@@ -1,4 +1,4 @@
-"""``curation dedup``: MinHash LSH near-duplicate removal of document files (Beam pipeline)."""
+"""``curation dedup``: exact, then MinHash LSH near-duplicate removal of document files (Beam pipeline)."""
 from __future__ import annotations
 
 import argparse
@@ -33,7 +33,7 @@ def handle(args: argparse.Namespace) -> int:
     from curation.config import load_config, read_yaml
     from curation.io.paths import join
     from filters.dedup_config import DedupConfig
-    from pipelines.dedup import NearDedup
+    from pipelines.dedup import Deduplicate
     from pipelines.metrics import run_and_report
     from pipelines.options import make_options, runner_name
     from pipelines.read import ReadDocuments
@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
     options = make_options(args.beam_args)
     pipeline = beam.Pipeline(options=options)
     read = pipeline | "Read" >> ReadDocuments(args.input)
-    result = read.docs | "NearDedup" >> NearDedup(config, index=args.index, write_index=bool(args.index))
+    result = read.docs | "Dedup" >> Deduplicate(config, index=args.index, write_index=bool(args.index))
     result["kept"] | "WriteKept" >> WriteDocuments(join(args.output, "documents"), args.format)
     if args.keep_duplicates:
         result["duplicates"] | "WriteDuplicates" >> WriteDocuments(join(args.output, "duplicates"), args.format)
@@ -60,7 +60,8 @@ def handle(args: argparse.Namespace) -> int:
     stats = run_and_report(pipeline, join(args.output, "stats.json"), extra={
         "config": config.model_dump(mode="json"), "bands": bands, "rows": rows,
         "runner": runner_name(options), "index": args.index})
-    counts = stats.get("dedup", {})
-    print(f"kept {counts.get('out', 0):,} of {counts.get('in', 0):,} documents "
-          f"({counts.get('dropped:near_duplicate', 0):,} near-duplicates removed) -> {args.output}")
+    counts, exact = stats.get("dedup", {}), stats.get("dedup.exact", {})
+    print(f"kept {counts.get('out', 0):,} of {exact.get('in', counts.get('in', 0)):,} documents "
+          f"({exact.get('dropped:exact_duplicate', 0):,} exact copies, "
+          f"{counts.get('dropped:near_duplicate', 0):,} near-duplicates removed) -> {args.output}")
     return 0

@@ -180,10 +180,10 @@ class Planner:
 
     def _dedup_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
         from filters.dedup_config import DedupConfig
-        from pipelines.dedup import NearDedup
+        from pipelines.dedup import Deduplicate
 
         config = DedupConfig(**self.config.dedup.model_dump(exclude={"enabled"}))
-        return self._document_stage("dedup", name, paths, last, config, lambda: NearDedup(config))
+        return self._document_stage("dedup", name, paths, last, config, lambda: Deduplicate(config))
 
     # -- tokenizer, shards, validation -------------------------------------------------
 

@@ -1,0 +1,91 @@
+"""Exact document dedup in Beam: ``docs | ExactDedup(config, rule)`` -> ``{"kept", "duplicates"}``.
+
+1. every document -> its text key (:func:`filters.dedup_exact.text_key`);
+2. ``CombinePerKey`` of :class:`filters.dedup_exact.BestCopy`: per key only the number of
+   copies and the best keep rank travel (combined per worker before the shuffle), never a
+   list of the copies;
+3. the best copy joins the documents of its key (``Flatten`` + ``GroupByKey`` of tuples, no
+   ``CoGroupByKey``); the group's values are read twice, first for the best copy, then the
+   documents, so nothing is held per key. The copy whose id is the keeper's stays; the others
+   become duplicates with ``dedup_cluster`` = the keeper's id and ``dedup_cluster_size`` = copies.
+
+Counters (namespace ``dedup.exact``): ``in``, ``out``, ``dropped:exact_duplicate``, ``groups``
+(texts present more than once).
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+
+from filters.dedup_config import ExactDedupConfig
+from filters.dedup_exact import BestCopy, better, copy_of, text_key
+from pipelines.counters import Counters
+
+NS = "dedup.exact"
+DUPLICATES_TAG = "duplicates"
+_BEST, _DOC = 0, 1
+
+
+class _BestCopyFn(beam.CombineFn):
+    def create_accumulator(self):
+        return None
+
+    def add_input(self, best, copy):
+        return better(best, BestCopy(*copy))
+
+    def merge_accumulators(self, accumulators):
+        best = None
+        for other in accumulators:
+            if other is not None:
+                best = better(best, BestCopy(*other))
+        return best
+
+    def extract_output(self, best):
+        return tuple(best)
+
+
+class _KeepBest(beam.DoFn):
+    """One key's best copy and documents -> the keeper's document(s) kept, the others duplicates."""
+
+    def __init__(self):
+        self.counters = Counters(NS)
+
+    def process(self, group):
+        _, values = group
+        best = next(BestCopy(*value) for tag, value in values if tag == _BEST)
+        if best.copies > 1:
+            self.counters.inc("groups")
+        for tag, doc in values:
+            if tag != _DOC:
+                continue
+            self.counters.inc("in")
+            if doc["id"] == best.keeper:  # a record repeated under one id stays for near-dedup to count
+                self.counters.inc("out")
+                yield doc
+            else:
+                self.counters.inc("dropped:exact_duplicate")
+                yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, dict(
+                    doc, dedup_cluster=best.keeper, dedup_cluster_size=best.copies, duplicate=True))
+
+
+class ExactDedup(beam.PTransform):
+    def __init__(self, config: ExactDedupConfig | None = None, rule: str = "highest_quality"):
+        super().__init__()
+        self.config = config or ExactDedupConfig()
+        self.rule = rule
+
+    def expand(self, docs):
+        lowercase, rule = self.config.lowercase, self.rule
+        keyed = docs | "TextKey" >> beam.Map(lambda d: (text_key(d, lowercase), d))
+        best = (
+            keyed
+            | "Copy" >> beam.Map(lambda kv: (kv[0], tuple(copy_of(kv[1], rule))))
+            | "BestCopy" >> beam.CombinePerKey(_BestCopyFn())
+        )
+        result = (
+            (best | "TagBest" >> beam.Map(lambda kv: (kv[0], (_BEST, kv[1]))),
+             keyed | "TagDoc" >> beam.Map(lambda kv: (kv[0], (_DOC, kv[1]))))
+            | "BestAndDocs" >> beam.Flatten()
+            | "ByText" >> beam.GroupByKey()
+            | "KeepBest" >> beam.ParDo(_KeepBest()).with_outputs(DUPLICATES_TAG, main="kept")
+        )
+        return {"kept": result.kept, "duplicates": result[DUPLICATES_TAG]}
