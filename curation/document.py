@@ -35,6 +35,7 @@ DOCUMENT_SCHEMA = pa.schema(
 )
 
 FIELDS = tuple(DOCUMENT_SCHEMA.names)
+FIELD_SET = frozenset(FIELDS)  # (Schema.names builds a new list on every call: slow in per-row loops)
 
 
 def make_doc_id(record_id: str | None = None, url: str | None = None, text: str | None = None) -> str:
@@ -121,7 +122,7 @@ def document_text(row: dict[str, Any]) -> str:
         raise BadDocument("document has no 'text' field")
     text = ""
     for name, value in row.items():
-        if name in DOCUMENT_SCHEMA.names:
+        if name in FIELD_SET:
             coerced = _coerce(name, value)
             if name == "text":
                 text = coerced
@@ -137,8 +138,8 @@ def normalize_document(doc: dict[str, Any]) -> dict[str, Any]:
     """
     if doc.get("text") is None:
         raise BadDocument("document has no 'text' field")
-    known = {k: _coerce(k, v) for k, v in doc.items() if k in DOCUMENT_SCHEMA.names}
-    extra = {k: v for k, v in doc.items() if k not in DOCUMENT_SCHEMA.names}
+    known = {k: _coerce(k, v) for k, v in doc.items() if k in FIELD_SET}
+    extra = {k: v for k, v in doc.items() if k not in FIELD_SET}
     out = new_document(known.pop("text"), **known)
     if extra:
         meta = _metadata_object(out.get("metadata"))
