@@ -11,7 +11,8 @@
 * ``"index_rows"``: band keys and shingle hashes of the kept documents (empty unless
   ``write_index``), for :class:`pipelines.dedup_index.WriteIndex`.
 
-Data flow (every step keyed, no worker ever holds the corpus):
+Data flow (every step keyed, no worker ever holds the corpus; the group-bys and joins go
+through sorted spill files, ``pipelines.spill``, so a local runner's memory stays flat too):
 
 1. documents in numpy batches -> signature -> ``bands`` 64-bit band keys (band index folded in);
 2. ``(band key, member)`` -> ``GroupByKey`` -> buckets with more than one member become edges:
@@ -45,6 +46,7 @@ from apache_beam.metrics import Metrics
 from filters.dedup_config import DedupConfig
 from filters.minhash import MinHasher, band_keys, jaccard
 from pipelines.dedup_components import ConnectedComponents
+from pipelines.spill import ExternalCoGroupByKey, ExternalGroupByKey
 
 NS = "dedup"
 DUPLICATES_TAG = "duplicates"
@@ -219,15 +221,14 @@ class NearDedup(beam.PTransform):
             from pipelines.dedup_index import ReadIndex
 
             indexed = docs.pipeline | "ReadIndex" >> ReadIndex(self.index, cfg)
+            # Tuples, not Flatten: the local runner would hold a flattened collection in memory.
             members = (members, indexed | "IndexMembers" >> beam.FlatMap(
-                lambda r: ((key, (r["id"], r["quality_score"], True)) for key in r["band_keys"]))
-            ) | "AllMembers" >> beam.Flatten()
-            shingles = (shingles, indexed | "IndexShingles" >> beam.Map(lambda r: (r["id"], r["shingles"]))
-                        ) | "AllShingles" >> beam.Flatten()
+                lambda r: ((key, (r["id"], r["quality_score"], True)) for key in r["band_keys"])))
+            shingles = (shingles, indexed | "IndexShingles" >> beam.Map(lambda r: (r["id"], r["shingles"])))
 
         edges = (
             members
-            | "Buckets" >> beam.GroupByKey()
+            | "Buckets" >> ExternalGroupByKey()
             | "BucketEdges" >> beam.ParDo(_BucketEdges(cfg.verify, cfg.verify_max_bucket))
             | "DistinctEdges" >> beam.CombinePerKey(_merge_edge)
             | "CountCandidates" >> beam.Map(_count_candidate)
@@ -238,12 +239,12 @@ class NearDedup(beam.PTransform):
             checked = (
                 {"sh": shingles, "edge": edges | "Unverified" >> beam.Filter(lambda e: not e[1][2])
                  | "ByFirst" >> beam.Map(lambda e: (e[0][0], e[1]))}
-                | "JoinFirst" >> beam.CoGroupByKey()
+                | "JoinFirst" >> ExternalCoGroupByKey()
                 | "AttachFirst" >> beam.ParDo(_AttachFirst())
             )
             verified = (
                 {"sh": shingles, "edge": checked}
-                | "JoinSecond" >> beam.CoGroupByKey()
+                | "JoinSecond" >> ExternalCoGroupByKey()
                 | "Verify" >> beam.ParDo(_VerifyPair(cfg.threshold))
             )
             final_edges = (trusted, verified) | "AllEdges" >> beam.Flatten()
@@ -256,7 +257,7 @@ class NearDedup(beam.PTransform):
             groups["sketch"] = sketches | "SketchById" >> beam.Map(lambda s: (s[0], s))
         annotated = (
             groups
-            | "JoinClusters" >> beam.CoGroupByKey()
+            | "JoinClusters" >> ExternalCoGroupByKey()
             | "Annotate" >> beam.ParDo(_Annotate(self.write_index)).with_outputs(
                 DUPLICATES_TAG, INDEX_TAG, main="kept")
         )

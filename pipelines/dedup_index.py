@@ -14,14 +14,14 @@ refused (its band keys would never match).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from curation.io.docfiles import write_table
+from curation.io.docfiles import batched, write_parquet_batches
 from curation.io.paths import exists, expand, join, open_read, open_write
 from filters.dedup_config import DedupConfig
 from pipelines.write import WriteSharded
@@ -60,8 +60,10 @@ def index_files(index_dir: str, manifest: dict[str, Any]) -> list[str]:
     return files
 
 
-def write_index_shard(path: str, rows: list[dict[str, Any]]) -> int:
-    return write_table(path, pa.Table.from_pylist(rows, schema=INDEX_SCHEMA))
+def write_index_shard(path: str, rows: Iterable[dict[str, Any]]) -> int:
+    return write_parquet_batches(path, (pa.Table.from_pylist(chunk, schema=INDEX_SCHEMA)
+                                        for chunk in batched(rows, 4096)), INDEX_SCHEMA)
+
 
 
 class _ReadIndexFile(beam.DoFn):

@@ -13,8 +13,9 @@ Order (the C4 order, Gopher where FineWeb puts it, before C4 cleaning):
    three-sentence span kept only at its first occurrence, then ``c4_recheck``);
 5. ``langid`` (records ``language``/``language_score``), then ``badwords``.
 
-Steps 1 and 4 group over the whole PCollection (GroupByKey / CombinePerKey), so
-duplicates are found across input files and workers. Every namespace satisfies
+Step 1 groups through sorted spill files (``pipelines.spill``), so its memory does not
+grow with the data; step 4 groups over the whole PCollection (GroupByKey / CombinePerKey).
+Duplicates are found across input files and workers. Every namespace satisfies
 ``in == out + sum(dropped:*)``.
 """
 from __future__ import annotations
@@ -26,7 +27,12 @@ from filters.config import FiltersConfig, c4_dedup_unit, steps_after_dedup, step
 from pipelines.c4_dedup import DedupC4
 from pipelines.counters import Counters
 from pipelines.decontaminate import Decontaminate
+from pipelines.spill import ExternalGroupByKey
 from pipelines.steps import ApplySteps, text_bytes
+
+# Documents without a URL are grouped by id under this prefix (no URL starts with it) and
+# all pass: one grouped collection, no Flatten (the local runner would hold a flattened one).
+NO_URL = "\x00no-url\x00"
 
 
 class _PickNewest(beam.DoFn):
@@ -34,28 +40,25 @@ class _PickNewest(beam.DoFn):
         self.counters = Counters("url_dedup")
 
     def process(self, element):
-        _, docs = element
+        key, docs = element
         docs = list(docs)
-        kept = select_newest(docs)
+        kept = docs if key.startswith(NO_URL) else [select_newest(docs)]
         self.counters.inc("in", len(docs))
         self.counters.inc("bytes_in", sum(text_bytes(d) for d in docs))
-        self.counters.inc("out")
-        self.counters.inc("bytes_out", text_bytes(kept))
-        if len(docs) > 1:
+        self.counters.inc("out", len(kept))
+        self.counters.inc("bytes_out", sum(text_bytes(d) for d in kept))
+        if key.startswith(NO_URL):
+            self.counters.inc("no_url", len(docs))
+        elif len(docs) > 1:
             self.counters.inc("dropped:duplicate_url", len(docs) - 1)
-        yield kept
+        yield from kept
 
 
-class _KeyByUrl(beam.DoFn):
-    def __init__(self, normalize: bool):
-        self.normalize = normalize
-
-    def process(self, doc):
-        url = doc.get("url")
-        if not url:
-            yield beam.pvalue.TaggedOutput("no_url", doc)
-        else:
-            yield (normalize_url(url) if self.normalize else url), doc
+def url_key(doc: dict, normalize: bool) -> str:
+    url = doc.get("url")
+    if not url:
+        return NO_URL + str(doc["id"])
+    return normalize_url(url) if normalize else url
 
 
 class DedupUrls(beam.PTransform):
@@ -70,22 +73,9 @@ class DedupUrls(beam.PTransform):
 
     def expand(self, docs):
         normalize = self.normalize
-        counters = Counters("url_dedup")  # for documents without a URL
-
-        def pass_through(doc):
-            counters.inc("in")
-            counters.inc("out")
-            counters.inc("no_url")
-            counters.inc("bytes_in", text_bytes(doc))
-            counters.inc("bytes_out", text_bytes(doc))
-            return doc
-
-        split = docs | "KeyByUrl" >> beam.ParDo(_KeyByUrl(normalize)).with_output_types(
-            tuple[str, dict]).with_outputs("no_url", main="keyed")
-        newest = (split.keyed | "GroupByUrl" >> beam.GroupByKey()
-                  | "PickNewest" >> beam.ParDo(_PickNewest()))
-        no_url = split.no_url | "NoUrl" >> beam.Map(pass_through)
-        return (newest, no_url) | "Merge" >> beam.Flatten()
+        return (docs | "KeyByUrl" >> beam.Map(lambda doc: (url_key(doc, normalize), doc))
+                | "GroupByUrl" >> ExternalGroupByKey()
+                | "PickNewest" >> beam.ParDo(_PickNewest()))
 
 
 class FilterDocuments(beam.PTransform):

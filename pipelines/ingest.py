@@ -1,7 +1,8 @@
 """Ingest: WARC/WET files -> raw records -> extracted documents, with counters and errors.
 
-One file is one element (reading a WARC is sequential); the records are then
-reshuffled so that a few big files spread their extraction work over all workers.
+One file is one element (reading a WARC is sequential); its records are extracted in the
+same fused stage, streaming. (They are not reshuffled: a local runner would hold every
+record of the input in memory at that break; many files spread over workers instead.)
 """
 from __future__ import annotations
 
@@ -87,8 +88,4 @@ class ExtractDocuments(beam.PTransform):
         self.make_document = make_document
 
     def expand(self, records):
-        return (
-            records
-            | "SpreadRecords" >> beam.Reshuffle()
-            | "Extract" >> beam.ParDo(_Extract(self.make_document)).with_outputs(ERRORS_TAG, main="docs")
-        )
+        return records | "Extract" >> beam.ParDo(_Extract(self.make_document)).with_outputs(ERRORS_TAG, main="docs")

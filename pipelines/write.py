@@ -1,45 +1,66 @@
-"""Deterministic sharded writers.
+"""Deterministic sharded writers whose memory does not grow with the data.
 
 Beam's file sinks name and fill shards in whatever order bundles finish, so two
-runs of the same job differ. Here every record goes to shard ``hash(id) % N``
-and each shard is sorted by id before it is written: the same input gives
-byte-identical files on any runner and any number of workers. ``N`` is derived
-from the record count (a side input), so shards stay near ``records_per_shard``.
+runs of the same job differ. Here every record's key is hashed (64 bits); shard ``i``
+of ``N`` holds the records whose hash falls in the ``i``-th of ``N`` equal ranges, ordered
+by ``(hash, key)`` (equal keys by content): the same input gives byte-identical files on
+any runner and any number of workers. ``N`` is derived from the record count, so shards
+stay near ``records_per_shard``.
+
+No shard is ever held in memory: records are spilled in sorted runs as they arrive
+(:mod:`pipelines.spill`), and each shard is written by merging its hash range out of
+every run, streaming.
 """
 from __future__ import annotations
 
+import itertools
 import json
-import math
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import apache_beam as beam
 
 from curation.io import docfiles
-from curation.io.paths import join, open_write
+from curation.io.paths import join
+from curation.io.sorted_runs import merge_runs
+from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, spill_directory
 
 SUFFIX = {"parquet": ".parquet", "jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz"}
-
-
-def shard_of(key: str, num_shards: int) -> int:
-    import hashlib
-
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % num_shards
 
 
 def shard_name(prefix: str, index: int, count: int, suffix: str) -> str:
     return f"{prefix}-{index:05d}-of-{count:05d}{suffix}"
 
 
-class WriteSharded(beam.PTransform):
-    """Write dict records to ``output_dir/prefix-IIIII-of-NNNNN.suffix``, sorted by ``key``.
+def shard_records(runs: list[dict[str, Any]], index: int, count: int) -> Iterator[dict[str, Any]]:
+    """The records of shard ``index`` of ``count``, in file order, streamed out of the runs."""
+    merged = merge_runs(runs, index, count)
+    for _, group in itertools.groupby(merged, key=lambda item: (item[0], item[1])):
+        records = [item[2] for item in group]
+        if len(records) > 1:  # equal keys: break ties by content
+            records.sort(key=lambda r: json.dumps(r, sort_keys=True, default=str))
+        yield from records
 
-    Returns a PCollection of ``{"path", "records", "bytes"}`` per written shard.
-    ``write_fn(path, records)`` writes one shard and returns its byte size.
+
+class _Counted:
+    def __init__(self, items: Iterable[Any]):
+        self.items, self.count = items, 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+class WriteSharded(beam.PTransform):
+    """Write dict records to ``output_dir/prefix-IIIII-of-NNNNN.suffix`` (see the module doc).
+
+    Returns a PCollection of ``{"path", "records", "bytes"}`` per written shard; an empty
+    input still gets one (empty) shard, so the next stage finds its input.
+    ``write_fn(path, records)`` writes one shard from an iterable and returns its byte size.
     """
 
     def __init__(self, output_dir: str, prefix: str, suffix: str,
-                 write_fn: Callable[[str, list[dict[str, Any]]], int],
+                 write_fn: Callable[[str, Iterable[dict[str, Any]]], int],
                  key: str = "id", records_per_shard: int = 50_000, max_shards: int = 10_000):
         super().__init__()
         self.output_dir = output_dir
@@ -52,36 +73,25 @@ class WriteSharded(beam.PTransform):
 
     def expand(self, records):
         key = self.key
-        per_shard, max_shards = self.records_per_shard, self.max_shards
-        count = records | "Count" >> beam.combiners.Count.Globally()
-        num_shards = count | "NumShards" >> beam.Map(
-            lambda n: max(1, min(max_shards, math.ceil(n / per_shard))))
+        directory = spill_directory(records.pipeline)
 
-        def assign(record, n):
-            return shard_of(str(record[key]), n), record
-
-        def write(shard, n):
-            index, group = shard
-            rows = sorted(group, key=lambda r: str(r[key]))
-            if len({str(r[key]) for r in rows}) < len(rows):  # equal keys: break ties by content
-                rows.sort(key=lambda r: (str(r[key]), json.dumps(r, sort_keys=True, default=str)))
-            path = join(self.output_dir, shard_name(self.prefix, index, n, self.suffix))
+        def write(shard, runs):
+            index, count = shard
+            path = join(self.output_dir, shard_name(self.prefix, index, count, self.suffix))
+            rows = _Counted(shard_records(runs, index, count))
             size = self.write_fn(path, rows)
-            return {"path": path, "records": len(rows), "bytes": size}
+            yield {"path": path, "records": rows.count, "bytes": size}
+            yield beam.pvalue.TaggedOutput(DONE_TAG, index)
 
-        def write_empty(n):
-            # An empty dataset still gets one (empty) shard, so the next stage finds its input.
-            if n == 0:
-                yield write((0, []), 1)
-
-        written = (
+        shards, runs = (
             records
-            | "AssignShard" >> beam.Map(assign, beam.pvalue.AsSingleton(num_shards))
-            | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.Map(write, beam.pvalue.AsSingleton(num_shards))
+            | "KeyRecords" >> beam.Map(lambda record: (str(record[key]), record))
+            | "Spilled" >> SpilledPartitions(directory, self.records_per_shard, self.max_shards)
         )
-        empty = count | "WriteIfEmpty" >> beam.FlatMap(write_empty)
-        return (written, empty) | "ShardInfos" >> beam.Flatten()
+        written = shards | "WriteShard" >> beam.ParDo(write, beam.pvalue.AsSingleton(runs)).with_outputs(
+            DONE_TAG, main="infos")
+        written[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
+        return written.infos
 
 
 class WriteDocuments(WriteSharded):
@@ -94,12 +104,9 @@ class WriteDocuments(WriteSharded):
                          lambda path, docs: docfiles.write_documents(path, docs, fmt), **kwargs)
 
 
-def write_jsonl(path: str, records: list[dict[str, Any]]) -> int:
-    data = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) + "\n" for r in records)
-    payload = data.encode("utf-8")
-    with open_write(path) as fh:
-        fh.write(payload)
-    return len(payload)
+def write_jsonl(path: str, records: Iterable[dict[str, Any]]) -> int:
+    lines = (json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) + "\n" for r in records)
+    return docfiles.write_lines(path, lines)
 
 
 class WriteRecords(WriteSharded):

@@ -27,6 +27,21 @@ from curation.io.paths import open_read, open_write
 FORMATS = ("parquet", "jsonl", "jsonl.gz", "text")
 
 
+def _use_returning_memory_pool() -> None:
+    """Arrow's default pool (mimalloc) keeps ~40 MB it freed while converting documents to
+    tables; jemalloc (or the system allocator) gives it back, so a writer's memory stays flat."""
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow build without jemalloc
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+_use_returning_memory_pool()
+# A Parquet row group (what a writer holds) ends at this many documents or text bytes.
+ROWS_PER_GROUP = 2048
+TEXT_BYTES_PER_GROUP = 4 << 20
+
+
 def detect_format(path: str) -> str:
     """The document format implied by a file name."""
     name = path.lower()
@@ -182,30 +197,84 @@ def _with_source(doc: dict[str, Any], source: str | None) -> dict[str, Any]:
     return doc
 
 
-def write_documents(path: str, docs: list[dict[str, Any]], fmt: str | None = None) -> int:
-    """Write ``docs`` to ``path`` in ``fmt`` (default: from the file name); returns bytes written."""
+def write_documents(path: str, docs: Iterable[dict[str, Any]], fmt: str | None = None,
+                    rows_per_group: int = ROWS_PER_GROUP) -> int:
+    """Write ``docs`` to ``path`` in ``fmt`` (default: from the file name); returns bytes written.
+
+    Streams: ``docs`` may be any iterable; one Parquet row group (``rows_per_group``
+    documents or ``TEXT_BYTES_PER_GROUP`` characters of text, whichever comes first) is held
+    at a time.
+    """
     fmt = fmt or detect_format(path)
     if fmt == "parquet":
-        return write_table(path, documents_to_table(docs))
-    payload = "".join(json.dumps(_jsonable(d), ensure_ascii=False, sort_keys=True) + "\n" for d in docs)
-    data = payload.encode("utf-8")
-    if fmt == "jsonl.gz":
-        data = gzip.compress(data, mtime=0)
-    elif fmt != "jsonl":
+        groups = batched(docs, rows_per_group, TEXT_BYTES_PER_GROUP, size=lambda d: len(d.get("text") or ""))
+        return write_parquet_batches(path, (documents_to_table(group) for group in groups), DOCUMENT_SCHEMA)
+    if fmt not in ("jsonl", "jsonl.gz"):
         raise ValueError(f"cannot write documents as {fmt!r}; choose parquet, jsonl or jsonl.gz")
-    with open_write(path) as fh:
-        fh.write(data)
-    return len(data)
+    lines = (json.dumps(_jsonable(d), ensure_ascii=False, sort_keys=True) + "\n" for d in docs)
+    return write_lines(path, lines, gzipped=fmt == "jsonl.gz")
+
+
+def write_lines(path: str, lines: Iterable[str], gzipped: bool = False) -> int:
+    """Write text lines as UTF-8 (gzip without a timestamp or name when ``gzipped``); returns bytes."""
+    with open_write(path) as raw:
+        counted = _CountingWriter(raw)
+        stream = gzip.GzipFile(filename="", mode="wb", fileobj=counted, mtime=0) if gzipped else counted
+        for chunk in batched(lines, 1024):
+            stream.write("".join(chunk).encode("utf-8"))
+        if gzipped:
+            stream.close()
+        return counted.written
 
 
 def write_table(path: str, table: pa.Table, compression: str = "zstd") -> int:
     """Write a pyarrow table as one Parquet file; returns bytes written."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression=compression, write_statistics=True)
-    data = sink.getvalue().to_pybytes()
-    with open_write(path) as fh:
-        fh.write(data)
-    return len(data)
+    return write_parquet_batches(path, [table], table.schema, compression)
+
+
+def write_parquet_batches(path: str, tables: Iterable[pa.Table], schema: pa.Schema,
+                          compression: str = "zstd") -> int:
+    """Write tables as the row groups of one Parquet file, streaming; returns bytes written."""
+    with open_write(path) as raw:
+        counted = _CountingWriter(raw)
+        with pq.ParquetWriter(counted, schema, compression=compression, write_statistics=True) as writer:
+            for table in tables:
+                writer.write_table(table, row_group_size=max(1, table.num_rows))
+        return counted.written
+
+
+class _CountingWriter(io.RawIOBase):
+    """A write-only stream that counts the bytes passed to the stream it wraps."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.written
+
+    def write(self, data) -> int:
+        self.raw.write(data)
+        self.written += len(data)
+        return len(data)
+
+
+def batched(items: Iterable[Any], count: int, max_size: int | None = None,
+            size: Callable[[Any], int] | None = None) -> Iterator[list[Any]]:
+    """Lists of up to ``count`` consecutive items (and, given ``size``, ``max_size`` in total)."""
+    chunk, total = [], 0
+    for item in items:
+        chunk.append(item)
+        if size is not None:
+            total += size(item)
+        if len(chunk) >= count or (max_size is not None and total >= max_size):
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
+        yield chunk
 
 
 def _jsonable(doc: dict[str, Any]) -> dict[str, Any]:

@@ -228,3 +228,19 @@ def check_output_dir(path: str) -> None:
                               f"({exc.strerror or exc})") from None
     os.close(fd)
     os.remove(probe)
+
+
+def remove_tree(path: str) -> None:
+    """Delete a directory and everything under it (missing is fine), on any filesystem."""
+    if is_local(path):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    from apache_beam.io.filesystem import BeamIOError
+    from apache_beam.io.filesystems import FileSystems
+
+    try:  # a path ending in "/" deletes every object under that prefix
+        FileSystems.delete([path.rstrip("/") + "/"])
+    except BeamIOError:
+        pass  # nothing there

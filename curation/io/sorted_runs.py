@@ -1,0 +1,145 @@
+"""Sorted spill runs: an external sort / group-by whose memory does not grow with the data.
+
+A local Beam runner (``FnApiRunner``) keeps every PCollection that crosses a fusion break
+(``GroupByKey``, ``CoGroupByKey``, a side input over the data) in memory, so a job's RSS
+grows with its input. Here the data crosses such a break as files instead:
+
+* :class:`RunWriter` buffers ``(key, value)`` pairs up to a byte budget, sorts them by
+  ``(key_hash(key), key)`` and writes them as one *run* file of pickled blocks; only the
+  run's description (path, block offsets and hash ranges) travels on;
+* :func:`merge_runs` streams the pairs of one *partition* (a contiguous range of the hash
+  space, :func:`partition_of`) out of any number of runs, in ``(hash, key)`` order, reading
+  one block per run at a time; :func:`group_runs` groups equal keys.
+
+Run files are transient (deleted by the job that made them); the format is internal.
+"""
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import pickle
+import uuid
+from typing import Any, Iterable, Iterator
+
+from curation.io.paths import join, open_read, open_write
+
+HASH_BITS = 64
+DEFAULT_BUDGET_BYTES = 16 << 20  # records buffered before a run is written (estimated size)
+DEFAULT_BLOCK_BYTES = 256 << 10  # one block per run is in memory while merging
+
+
+def key_hash(key: Any) -> int:
+    """A stable 64-bit hash of a ``str`` (or ``int``) key, the same on every machine."""
+    data = (key if isinstance(key, str) else str(key)).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+def partition_of(hashed: int, partitions: int) -> int:
+    """Which of ``partitions`` equal ranges of the hash space ``hashed`` falls in."""
+    return (hashed * partitions) >> HASH_BITS
+
+
+def approx_size(value: Any) -> int:
+    """A cheap estimate of a value's size in bytes (strings dominate documents)."""
+    if isinstance(value, (str, bytes)):
+        return len(value) + 50
+    if isinstance(value, dict):
+        return 64 + sum(approx_size(v) + 50 for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return 56 + sum(approx_size(v) + 8 for v in value)
+    return 28
+
+
+class RunWriter:
+    """Buffer ``(key, value)`` pairs; write them as sorted runs under ``directory``.
+
+    :meth:`add` returns a run description when the buffer passed ``budget_bytes`` and was
+    written, else ``None``; :meth:`flush` writes what is left. A description is a small
+    JSON-able dict: ``{"path", "records", "blocks": [[first_hash, last_hash, offset, length]]}``.
+    """
+
+    def __init__(self, directory: str, budget_bytes: int = DEFAULT_BUDGET_BYTES,
+                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+        self.directory = directory
+        self.budget_bytes = budget_bytes
+        self.block_bytes = block_bytes
+        self._items: list[tuple[int, Any, Any, int]] = []
+        self._size = 0
+
+    def add(self, key: Any, value: Any, size: int | None = None) -> dict[str, Any] | None:
+        size = approx_size(value) if size is None else size
+        self._items.append((key_hash(key), key, value, size))
+        self._size += size
+        return self.flush() if self._size >= self.budget_bytes else None
+
+    def flush(self) -> dict[str, Any] | None:
+        if not self._items:
+            return None
+        items, self._items, self._size = self._items, [], 0
+        items.sort(key=lambda item: (item[0], item[1]))
+        path = join(self.directory, f"run-{uuid.uuid4().hex}.bin")
+        blocks = []
+        offset = 0
+        with open_write(path) as fh:
+            for block in _blocks(items, self.block_bytes):
+                data = pickle.dumps([item[:3] for item in block], protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(data)
+                blocks.append([block[0][0], block[-1][0], offset, len(data)])
+                offset += len(data)
+        return {"path": path, "records": len(items), "bytes": offset, "blocks": blocks}
+
+
+def _blocks(items: list[tuple[int, Any, Any, int]], block_bytes: int) -> Iterator[list]:
+    block, size = [], 0
+    for item in items:
+        block.append(item)
+        size += item[3]
+        if size >= block_bytes:
+            yield block
+            block, size = [], 0
+    if block:
+        yield block
+
+
+def read_run(run: dict[str, Any], partition: int = 0, partitions: int = 1) -> Iterator[tuple[int, Any, Any]]:
+    """The ``(hash, key, value)`` items of one run that fall in ``partition``, in order.
+
+    Only the blocks whose hash range overlaps the partition are read; the file is opened
+    per block, so merging many runs holds no file handles between blocks.
+    """
+    for first, last, offset, length in run["blocks"]:
+        if partition_of(last, partitions) < partition:
+            continue
+        if partition_of(first, partitions) > partition:
+            break
+        with open_read(run["path"]) as fh:
+            fh.seek(offset)
+            items = pickle.loads(fh.read(length))
+        for item in items:
+            if partition_of(item[0], partitions) == partition:
+                yield item
+
+
+def merge_runs(runs: Iterable[dict[str, Any]], partition: int = 0,
+               partitions: int = 1) -> Iterator[tuple[int, Any, Any]]:
+    """Every ``(hash, key, value)`` of ``partition`` over all ``runs``, sorted by ``(hash, key)``.
+
+    Equal keys come in run order (runs sorted by path), each run's own order kept.
+    """
+    ordered = sorted(runs, key=lambda run: run["path"])
+    return heapq.merge(*(read_run(run, partition, partitions) for run in ordered),
+                       key=lambda item: (item[0], item[1]))
+
+
+def group_runs(runs: Iterable[dict[str, Any]], partition: int = 0,
+               partitions: int = 1) -> Iterator[tuple[Any, list[Any]]]:
+    """``(key, [values])`` for every key of ``partition``: one group in memory at a time."""
+    merged = merge_runs(runs, partition, partitions)
+    for (_, key), items in itertools.groupby(merged, key=lambda item: (item[0], item[1])):
+        yield key, [item[2] for item in items]
+
+
+def partition_count(records: int, per_partition: int, max_partitions: int = 10_000) -> int:
+    """Enough partitions for about ``per_partition`` records each (at least one)."""
+    return max(1, min(max_partitions, -(-records // per_partition)))

@@ -1,0 +1,166 @@
+"""Group-by and co-group-by through sorted spill files, so a worker's memory stays flat.
+
+Beam's local runner keeps a whole PCollection in memory wherever it crosses a fusion
+break; with documents that is ~10-35 MB of RSS per MB of WARC. :class:`ExternalGroupByKey`
+is a drop-in ``GroupByKey`` whose data crosses the break as sorted run files
+(:mod:`curation.io.sorted_runs`): each bundle spills its pairs in bounded runs, only the
+runs' descriptions are collected, then every partition of the key hash space merges its
+slice of all runs and emits one group at a time. The run files live under the pipeline's
+``--temp_location`` (or the local temp directory), visible to every worker, and are
+deleted once every partition has been merged.
+
+Groups come out per key with values in no particular order, as from ``GroupByKey``;
+keys must be all ``str`` or all ``int``.
+"""
+from __future__ import annotations
+
+import tempfile
+import uuid
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import GoogleCloudOptions
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MAX_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
+
+from curation.io.paths import join, remove_tree
+from curation.io.sorted_runs import (
+    DEFAULT_BUDGET_BYTES,
+    RunWriter,
+    group_runs,
+    partition_count,
+)
+
+DONE_TAG = "done"
+
+
+def spill_directory(pipeline: beam.Pipeline) -> str:
+    """A fresh directory for one transform's runs: under ``--temp_location`` when set."""
+    root = pipeline.options.view_as(GoogleCloudOptions).temp_location if pipeline.options else None
+    return join(root or tempfile.gettempdir(), f"curation-spill-{uuid.uuid4().hex}")
+
+
+class SpillRuns(beam.DoFn):
+    """``(key, value)`` pairs -> descriptions of the sorted run files they were spilled to."""
+
+    def __init__(self, directory: str, budget_bytes: int = DEFAULT_BUDGET_BYTES):
+        self.directory = directory
+        self.budget_bytes = budget_bytes
+
+    def start_bundle(self):
+        self.writer = RunWriter(self.directory, self.budget_bytes)
+
+    def process(self, pair):
+        run = self.writer.add(pair[0], pair[1])
+        if run is not None:
+            yield run
+
+    def finish_bundle(self):
+        run = self.writer.flush()
+        if run is not None:
+            yield WindowedValue(run, MAX_TIMESTAMP, (GlobalWindow(),))
+
+
+class SpilledPartitions(beam.PTransform):
+    """``(key, value)`` pairs -> ``(partition, partitions)`` elements plus the runs (a singleton list).
+
+    The input is one PCollection or a tuple of them: each is spilled where it is produced
+    (a ``Flatten`` of several, on the local runner, would hold them all in memory).
+    ``expand`` returns ``(partitions, runs)``: ``partitions`` is reshuffled so that merging
+    spreads over workers; read ``runs`` as ``beam.pvalue.AsSingleton``.
+    """
+
+    def __init__(self, directory: str, records_per_partition: int, max_partitions: int = 10_000,
+                 budget_bytes: int = DEFAULT_BUDGET_BYTES):
+        super().__init__()
+        self.directory = directory
+        self.records_per_partition = records_per_partition
+        self.max_partitions = max_partitions
+        self.budget_bytes = budget_bytes
+
+    def expand(self, pairs):
+        per, most = self.records_per_partition, self.max_partitions
+
+        def partitions(runs):
+            count = partition_count(sum(run["records"] for run in runs), per, most)
+            return [(index, count) for index in range(count)]
+
+        spilled = [pcoll | f"Spill{i}" >> beam.ParDo(SpillRuns(self.directory, self.budget_bytes))
+                   for i, pcoll in enumerate(as_tuple(pairs))]
+        runs = spilled[0] if len(spilled) == 1 else tuple(spilled) | "AllSpilled" >> beam.Flatten()
+        runs = runs | "AllRuns" >> beam.combiners.ToList()
+        indices = (runs | "Partitions" >> beam.FlatMap(partitions)
+                   | "SpreadPartitions" >> beam.Reshuffle())
+        return indices, runs
+
+
+def as_tuple(pcolls) -> tuple:
+    return tuple(pcolls) if isinstance(pcolls, (tuple, list)) else (pcolls,)
+
+
+class RemoveWhenDone(beam.PTransform):
+    """Delete ``directory`` once every element of the input (one per merged partition) exists."""
+
+    def __init__(self, directory: str):
+        super().__init__()
+        self.directory = directory
+
+    def expand(self, done):
+        directory = self.directory
+        return (done | "CountDone" >> beam.combiners.Count.Globally()
+                | "RemoveRuns" >> beam.Map(lambda _: remove_tree(directory)))
+
+
+class _MergeGroups(beam.DoFn):
+    def process(self, partition, runs):
+        index, count = partition
+        yield from group_runs(runs, index, count)
+        yield beam.pvalue.TaggedOutput(DONE_TAG, index)
+
+
+class ExternalGroupByKey(beam.PTransform):
+    """``GroupByKey`` through sorted spill runs: ``(key, value)`` -> ``(key, [values])``.
+
+    Apply it to one PCollection or to a tuple of them (grouped together, no ``Flatten``).
+    """
+
+    def __init__(self, records_per_partition: int = 500_000, budget_bytes: int = DEFAULT_BUDGET_BYTES):
+        super().__init__()
+        self.records_per_partition = records_per_partition
+        self.budget_bytes = budget_bytes
+
+    def expand(self, pairs):
+        directory = spill_directory(as_tuple(pairs)[0].pipeline)
+        indices, runs = pairs | "Spilled" >> SpilledPartitions(
+            directory, self.records_per_partition, budget_bytes=self.budget_bytes)
+        merged = indices | "Merge" >> beam.ParDo(_MergeGroups(), beam.pvalue.AsSingleton(runs)).with_outputs(
+            DONE_TAG, main="groups")
+        merged[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
+        return merged.groups
+
+
+class ExternalCoGroupByKey(beam.PTransform):
+    """``CoGroupByKey`` of a dict of keyed PCollections: ``(key, {tag: [values]})``.
+
+    A tag may name a tuple of PCollections (their values are grouped under that tag).
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__()
+        self.kwargs = kwargs
+
+    def expand(self, tagged: dict[str, Any]):
+        tags = sorted(tagged)
+        labelled = [pcoll | f"Tag[{tag}]{i}" >> beam.Map(lambda kv, tag=tag: (kv[0], (tag, kv[1])))
+                    for tag, pcolls in sorted(tagged.items()) for i, pcoll in enumerate(as_tuple(pcolls))]
+
+        def split(group):
+            key, values = group
+            joined: dict[str, list] = {tag: [] for tag in tags}
+            for tag, value in values:
+                joined[tag].append(value)
+            return key, joined
+
+        return (tuple(labelled) | "Group" >> ExternalGroupByKey(**self.kwargs)
+                | "Split" >> beam.Map(split))
