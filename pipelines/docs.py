@@ -3,7 +3,7 @@
 Inputs may mix WARC/WET files (ingested and extracted) and document files
 (Parquet/JSONL/text dumps, read as they are). Output layout in ``output_dir``:
 
-- ``documents/part-IIIII-of-NNNNN.parquet`` (or ``.jsonl.gz``): the documents, sorted by id
+- ``documents/part-IIIII-of-NNNNN.parquet`` (or ``.jsonl.gz``): the documents, by hash of id
   (``pyarrow.parquet.read_table(output_dir + "/documents")`` reads them all);
 - ``errors/errors-*.jsonl``: one line per bad record (file, offset, reason);
 - ``stats.json``: every counter; ``_SUCCESS.json``: config hash and file list, written last.

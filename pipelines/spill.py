@@ -44,9 +44,9 @@ def spill_directory(pipeline: beam.Pipeline) -> str:
 class SpillRuns(beam.DoFn):
     """``(key, value)`` pairs -> descriptions of the sorted run files they were spilled to."""
 
-    def __init__(self, directory: str, budget_bytes: int = DEFAULT_BUDGET_BYTES):
+    def __init__(self, directory: str, budget_bytes: int | None = None):
         self.directory = directory
-        self.budget_bytes = budget_bytes
+        self.budget_bytes = budget_bytes or DEFAULT_BUDGET_BYTES
 
     def start_bundle(self):
         self.writer = RunWriter(self.directory, self.budget_bytes)
@@ -72,7 +72,7 @@ class SpilledPartitions(beam.PTransform):
     """
 
     def __init__(self, directory: str, records_per_partition: int, max_partitions: int = 10_000,
-                 budget_bytes: int = DEFAULT_BUDGET_BYTES):
+                 budget_bytes: int | None = None):
         super().__init__()
         self.directory = directory
         self.records_per_partition = records_per_partition
@@ -125,7 +125,7 @@ class ExternalGroupByKey(beam.PTransform):
     Apply it to one PCollection or to a tuple of them (grouped together, no ``Flatten``).
     """
 
-    def __init__(self, records_per_partition: int = 500_000, budget_bytes: int = DEFAULT_BUDGET_BYTES):
+    def __init__(self, records_per_partition: int = 500_000, budget_bytes: int | None = None):
         super().__init__()
         self.records_per_partition = records_per_partition
         self.budget_bytes = budget_bytes

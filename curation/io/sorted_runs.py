@@ -59,11 +59,10 @@ class RunWriter:
     JSON-able dict: ``{"path", "records", "blocks": [[first_hash, last_hash, offset, length]]}``.
     """
 
-    def __init__(self, directory: str, budget_bytes: int = DEFAULT_BUDGET_BYTES,
-                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+    def __init__(self, directory: str, budget_bytes: int | None = None, block_bytes: int | None = None):
         self.directory = directory
-        self.budget_bytes = budget_bytes
-        self.block_bytes = block_bytes
+        self.budget_bytes = budget_bytes or DEFAULT_BUDGET_BYTES
+        self.block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
         self._items: list[tuple[int, Any, Any, int]] = []
         self._size = 0
 
