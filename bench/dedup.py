@@ -144,6 +144,24 @@ def scores(predicted: set[str], truth: set[str]) -> tuple[float, float]:
     return (hit / len(predicted) if predicted else 1.0), (hit / len(truth) if truth else 1.0)
 
 
+def memory_table(args) -> None:
+    """Family corpora sized like the documents of 4/16/64 MB (and 1 GB) of WARC: ~450 per MB."""
+    from bench.memory import size_table
+    from curation.io.docfiles import write_documents
+
+    def corpus(warc, workdir):
+        mb = warc.stat().st_size / 1e6
+        docs, _ = make_family_corpus(max(1, round(mb * 450 / 2.5)), seed=args.seed)
+        workdir.mkdir(parents=True, exist_ok=True)
+        write_documents(str(workdir / "docs.parquet"), docs)
+        return workdir / "docs.parquet"
+
+    sizes = [4, 16, 64] + ([1000] if args.with_1gb else [])
+    size_table("curation dedup: peak memory by input size",
+               {"dedup": ["dedup", "--input", "{input}", "--output", "{out}"]},
+               sizes, args.before, before_max_mb=64, rounds=args.repeats, prepare=corpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=50_000, help="corpus size (default 50k)")
@@ -157,6 +175,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--components", action="store_true",
                         help="benchmark connected components instead (bench/dedup_components.py; its flags follow)")
+    parser.add_argument("--memory", action="store_true",
+                        help="peak RSS of curation dedup at 4, 16, 64 MB-of-WARC equivalents (450 docs per MB)")
+    parser.add_argument("--with-1gb", action="store_true", help="--memory: add the 1 GB equivalent (now only)")
+    parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
     args, rest = parser.parse_known_args()
     if args.components:
         from bench.dedup_components import main as components_main
@@ -164,6 +186,9 @@ def main() -> None:
         return components_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.memory:
+        memory_table(args)
+        return
 
     from curation.io.docfiles import write_documents
 

@@ -2,6 +2,7 @@
 
     python bench/ingest.py              # the sample scaled to ~100 MB of WARC (gzip)
     python bench/ingest.py --quick      # ~10 MB
+    python bench/ingest.py --memory [--with-1gb] [--before REF]   # peak RSS per WARC size, REF vs now
 
 Also compares the two extractors (resiliparse, trafilatura) on speed and output size
 over the same records. Prints one table; docs/s figures are medians of --repeats runs.
@@ -72,7 +73,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="~10 MB, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trafilatura-docs", type=int, default=1500, help="pages for the extractor comparison")
+    parser.add_argument("--memory", action="store_true",
+                        help="peak RSS of curation docs (and with configs/c4.yaml) at 4, 16, 64 MB of real pages")
+    parser.add_argument("--with-1gb", action="store_true", help="--memory: add a 1 GB WARC (now only)")
+    parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
     args = parser.parse_args()
+    if args.memory:
+        from bench.memory import size_table
+
+        sizes = [4, 16, 64] + ([1000] if args.with_1gb else [])
+        size_table("curation docs: peak memory by input size",
+                   {"docs": ["docs", "--input", "{input}", "--output", "{out}"],
+                    "docs+c4": ["docs", "--input", "{input}", "--output", "{out}", "--config", "configs/c4.yaml"]},
+                   sizes, args.before, before_max_mb=64, rounds=args.repeats if not args.quick else 1)
+        return
     if args.quick:
         args.mb, args.repeats = 10.0, 1
     with tempfile.TemporaryDirectory(prefix="bench-corpus-") as tmp:

@@ -1,0 +1,63 @@
+"""Peak memory per input size, an older version of the code against this one, side by side.
+
+Used by ``bench/ingest.py --memory`` and ``bench/dedup.py --memory``. For each size a WARC of
+real pages is built (``bench/bench_warc.py``); each command runs in one process
+(``CURATION_BEAM_MODE=in_memory``) under ``bench/harness.py`` (interleaved rounds, medians of
+wall and CPU seconds, peak RSS). The "before" side is the tree of a git ref (``--before``,
+extracted with ``git archive``); it is skipped above ``--before-max-mb``, because the old code
+needs tens of GB there: its figure is extrapolated from the smaller sizes instead.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import harness
+from bench.bench_warc import build_warcs
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The files of ``ref`` under ``into`` (read-only use)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def cli_argv(tree: Path | None, *args: str) -> list[str]:
+    """``curation ARGS`` importing from ``tree`` (this checkout when None)."""
+    if tree is None:
+        return [sys.executable, "-m", "curation", *args]
+    boot = f"import sys; sys.path.insert(0, {str(tree)!r}); from pipelines.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", boot, *args]
+
+
+def size_table(title: str, commands: dict[str, list[str]], sizes_mb: list[float], before: str,
+               before_max_mb: float, rounds: int, prepare=None) -> None:
+    """For each size: build the WARC, optionally ``prepare(warc, workdir) -> input``, run every
+    command before/now; ``commands`` maps a label to ``curation`` arguments where ``{input}``
+    is the input path and ``{out}`` a fresh output directory."""
+    env = {"CURATION_BEAM_MODE": "in_memory"}
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        old = checkout(before, Path(tmp) / "before") if before else None
+        rows = []
+        for mb in sizes_mb:
+            warc = build_warcs(Path(tmp) / f"w{mb:g}" / "input.warc.gz", int(mb * 1e6))[0]
+            source = prepare(warc, Path(tmp) / f"p{mb:g}") if prepare else warc
+            sides = []
+            for label, args in commands.items():
+                argv = [a.replace("{input}", str(source)) for a in args]
+                if old is not None and mb <= before_max_mb:
+                    sides.append(harness.Side(f"{label} @ {before}", cli_argv(old, *argv), env=env))
+                sides.append(harness.Side(f"{label} @ now", cli_argv(None, *argv), env=env))
+            results = harness.compare(sides, rounds=rounds, verbose=False)
+            for result in results:
+                rows.append((mb, result.side.name, result.median("wall_s"), result.median("cpu_s"),
+                             result.median("max_rss_proc_mb")))
+    print(f"\n{title} (one process, in_memory; medians of {rounds} interleaved round(s))")
+    print(f"{'WARC MB':>8}  {'side':<40}{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}")
+    for mb, name, wall, cpu, rss in rows:
+        print(f"{mb:>8g}  {name:<40}{wall:>9.1f}{cpu:>9.1f}{rss:>13.0f}")
