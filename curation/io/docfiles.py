@@ -7,6 +7,7 @@ the same order give byte-identical files (gzip headers carry no timestamp).
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from typing import Any, Callable, Iterable, Iterator
 
