@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from pipelines.counters import Counters
+from pipelines.counters import Counters, CountingDoFn, counted
 from pipelines.steps import text_bytes
 
 PAGE, WON = 0, 1  # tags of the values grouped by doc id
@@ -53,7 +53,7 @@ class _FirstVote(beam.CombineFn):
         return accumulator
 
 
-class _KeepWins(beam.DoFn):
+class _KeepWins(CountingDoFn):
     def __init__(self, unit):
         self.unit = unit
         self.counters = Counters(unit.name)
@@ -90,22 +90,27 @@ class DedupC4(beam.PTransform):
 
     def expand(self, docs):
         unit = self.unit
-        counters = Counters(unit.name)
 
         def votes(doc):
             for key, priority, position in unit.votes(doc):
                 yield key, (priority, doc["id"], position)
 
-        def route(element):
-            key, ((_, doc_id, position), n) = element
-            if n > 1:
-                counters.inc(unit.repeated)
-            return doc_id, (WON, (key, position))
-
-        wins = (docs | "Votes" >> beam.FlatMap(votes)
-                | "FirstVote" >> beam.CombinePerKey(_FirstVote())
-                | "RouteWins" >> beam.Map(route))
+        wins = counted(docs | "Votes" >> beam.FlatMap(votes) | "FirstVote" >> beam.CombinePerKey(_FirstVote()),
+                       "RouteWins", _RouteWins(unit))["main"]
         pages = docs | "KeyById" >> beam.Map(lambda d: (d["id"], (PAGE, d)))
-        return ((pages, wins) | "PagesAndWins" >> beam.Flatten()
-                | "GroupById" >> beam.GroupByKey()
-                | "KeepWins" >> beam.ParDo(_KeepWins(unit)))
+        grouped = (pages, wins) | "PagesAndWins" >> beam.Flatten() | "GroupById" >> beam.GroupByKey()
+        return counted(grouped, "KeepWins", _KeepWins(unit))["main"]
+
+
+class _RouteWins(CountingDoFn):
+    """``(key, (smallest vote, votes))`` -> ``(doc id, (WON, (key, position)))``, counting repeated keys."""
+
+    def __init__(self, unit):
+        self.unit = unit
+        self.counters_ = Counters(unit.name)
+
+    def process(self, element):
+        key, ((_, doc_id, position), n) = element
+        if n > 1:
+            self.counters_.inc(self.unit.repeated)
+        yield doc_id, (WON, (key, position))

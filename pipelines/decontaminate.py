@@ -12,7 +12,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from filters.decontam import DecontaminateConfig, EvalIndex
-from pipelines.counters import Counters
+from pipelines.counters import CountingDoFn, counted
 from pipelines.steps import DROPPED_TAG, ApplyStep
 from pipelines.write import WriteRecords
 
@@ -32,6 +32,20 @@ class _ApplyWithIndex(ApplyStep):
             yield beam.pvalue.TaggedOutput(REPORT_TAG, self.step.last_report)
 
 
+class _BuildEvalIndex(CountingDoFn):
+    """The eval sets -> one ``EvalIndex`` (on one worker), its sizes counted as ``eval_*``."""
+
+    def __init__(self, config: DecontaminateConfig):
+        self.config = config
+
+    def process(self, _):
+        config = self.config
+        index = EvalIndex.build(config.eval_sets, config.n, config.fields)
+        for name, value in index.stats.items():
+            self.counters("decontaminate").inc(name, value)
+        yield index
+
+
 class Decontaminate(beam.PTransform):
     def __init__(self, config: DecontaminateConfig):
         super().__init__()
@@ -39,17 +53,10 @@ class Decontaminate(beam.PTransform):
 
     def expand(self, docs):
         config = self.config
-        counters = Counters("decontaminate")
-
-        def build(_):
-            index = EvalIndex.build(config.eval_sets, config.n, config.fields)
-            for name, value in index.stats.items():
-                counters.inc(name, value)
-            return index
-
-        index = (docs.pipeline | "EvalSets" >> beam.Create([None]) | "BuildEvalIndex" >> beam.Map(build))
-        results = docs | "Overlap" >> beam.ParDo(_ApplyWithIndex(config.step()), index=beam.pvalue.AsSingleton(
-            index)).with_outputs(DROPPED_TAG, REPORT_TAG, main="kept")
+        index = counted(docs.pipeline | "EvalSets" >> beam.Create([None]), "BuildEvalIndex",
+                        _BuildEvalIndex(config))["main"]
+        results = counted(docs, "Overlap", _ApplyWithIndex(config.step()), index=beam.pvalue.AsSingleton(index),
+                          tags=(DROPPED_TAG, REPORT_TAG), main="kept")
         if config.report:
             _ = results[REPORT_TAG] | "WriteReport" >> WriteRecords(config.report, "decontamination", key="id")
-        return results.kept
+        return results["kept"]

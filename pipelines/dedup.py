@@ -41,10 +41,10 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.metrics import Metrics
 
 from filters.dedup_config import DedupConfig
 from filters.minhash import MinHasher, band_keys, jaccard
+from pipelines.counters import CountingDoFn, counted
 from pipelines.dedup_components import ConnectedComponents
 from pipelines.spill import ExternalCoGroupByKey, ExternalGroupByKey
 
@@ -53,11 +53,7 @@ DUPLICATES_TAG = "duplicates"
 INDEX_TAG = "index_rows"
 
 
-def _counter(name: str):
-    return Metrics.counter(NS, name)
-
-
-class _SignBatch(beam.DoFn):
+class _SignBatch(CountingDoFn):
     """A batch of documents -> one sketch per document: ``(id, quality, band keys, shingle hashes)``."""
 
     def __init__(self, config: DedupConfig):
@@ -67,31 +63,29 @@ class _SignBatch(beam.DoFn):
         cfg = self.config
         self.bands, self.rows = cfg.band_rows()
         self.hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.ngram, cfg.hashfunc, cfg.normalize)
-        self.empty = _counter("no_shingles")
 
     def process(self, batch: list[dict[str, Any]]):
         sets = [self.hasher.shingle_hashes(doc["text"]) for doc in batch]
         keys = band_keys(self.hasher.signatures(sets), self.bands, self.rows)
         for doc, hashes, row in zip(batch, sets, keys):
             if len(hashes) == 0:  # empty text: an all-max signature would collide with every other one
-                self.empty.inc()
+                self.counters(NS).inc("no_shingles")
                 continue
             yield doc["id"], doc.get("quality_score"), row.tolist(), hashes.tobytes()
 
 
-class _BucketEdges(beam.DoFn):
+class _BucketEdges(CountingDoFn):
     """A bucket's members -> candidate edges ``((a, b), (node_a, node_b, trusted))`` with ``a < b``."""
 
     def __init__(self, verify: bool, verify_max_bucket: int):
         self.verify, self.max_bucket = verify, verify_max_bucket
-        self.multi = _counter("buckets_multi")
 
     def process(self, bucket):
         _, members = bucket
         nodes = sorted({m[0]: m for m in members}.values())  # one entry per id, id order
         if len(nodes) < 2 or all(n[2] for n in nodes):
             return
-        self.multi.inc()
+        self.counters(NS).inc("buckets_multi")
         if self.verify and len(nodes) <= self.max_bucket:
             for i, a in enumerate(nodes):
                 for b in nodes[i + 1:]:
@@ -123,13 +117,11 @@ class _AttachFirst(beam.DoFn):
             yield edge[1][0], (edge, shingles[0])
 
 
-class _VerifyPair(beam.DoFn):
+class _VerifyPair(CountingDoFn):
     """Join 2 of verification: exact Jaccard of both shingle sets against the threshold."""
 
     def __init__(self, threshold: float):
         self.threshold = threshold
-        self.verified = _counter("verified_pairs")
-        self.rejected = _counter("rejected_pairs")
 
     def process(self, joined):
         _, groups = joined
@@ -140,20 +132,17 @@ class _VerifyPair(beam.DoFn):
         for (a, b, _), a_bytes in groups["edge"]:
             score = jaccard(np.frombuffer(a_bytes, dtype=np.uint32), b_set)
             if score >= self.threshold:
-                self.verified.inc()
+                self.counters(NS).inc("verified_pairs")
                 yield a, b, round(score, 6)
             else:
-                self.rejected.inc()
+                self.counters(NS).inc("rejected_pairs")
 
 
-class _Annotate(beam.DoFn):
+class _Annotate(CountingDoFn):
     """Join documents with their cluster assignment; route kept ones and duplicates."""
 
     def __init__(self, write_index: bool):
         self.write_index = write_index
-        self.counters = {name: _counter(name) for name in
-                         ("in", "out", "dropped:near_duplicate", "dropped:duplicate_id", "clusters",
-                          "index_matches")}
 
     def process(self, joined):
         doc_id, groups = joined
@@ -164,7 +153,8 @@ class _Annotate(beam.DoFn):
     def _annotate(self, doc_id, docs, groups):
         if len(docs) > 1:
             docs = sorted(docs, key=lambda d: json.dumps(d, sort_keys=True, default=str))
-        self.counters["in"].inc(len(docs))
+        inc = self.counters(NS).inc
+        inc("in", len(docs))
         assignment = groups["cluster"][0] if groups["cluster"] else None
         first = dict(docs[0])
         if assignment is None:
@@ -173,21 +163,21 @@ class _Annotate(beam.DoFn):
             _, cluster, size, duplicate, _ = assignment
             first.update(dedup_cluster=cluster, dedup_cluster_size=size, duplicate=duplicate)
             if not duplicate:
-                self.counters["clusters"].inc()
+                inc("clusters")
             elif assignment[4]:  # the kept document is an indexed one
-                self.counters["index_matches"].inc()
+                inc("index_matches")
         if first["duplicate"]:
-            self.counters["dropped:near_duplicate"].inc()
+            inc("dropped:near_duplicate")
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, first)
         else:
-            self.counters["out"].inc()
+            inc("out")
             yield first
             if self.write_index and groups["sketch"]:
                 _, quality, keys, shingles = min(groups["sketch"], key=lambda s: s[3])
                 yield beam.pvalue.TaggedOutput(INDEX_TAG, {
                     "id": doc_id, "quality_score": quality, "band_keys": keys, "shingles": shingles})
         for extra in docs[1:]:  # the same id twice: a byte-level copy of the same record
-            self.counters["dropped:duplicate_id"].inc()
+            inc("dropped:duplicate_id")
             yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, dict(
                 extra, dedup_cluster=first["dedup_cluster"], dedup_cluster_size=first["dedup_cluster_size"],
                 duplicate=True))
@@ -212,8 +202,8 @@ class NearDedup(beam.PTransform):
         sketches = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=cfg.batch_size, max_batch_size=cfg.batch_size)
-            | "Sign" >> beam.ParDo(_SignBatch(cfg))
         )
+        sketches = counted(sketches, "Sign", _SignBatch(cfg))["main"]
         members = sketches | "BandMembers" >> beam.FlatMap(
             lambda s: ((key, (s[0], s[1], False)) for key in s[2]))
         shingles = sketches | "ShinglesById" >> beam.Map(lambda s: (s[0], s[3]))
@@ -226,13 +216,10 @@ class NearDedup(beam.PTransform):
                 lambda r: ((key, (r["id"], r["quality_score"], True)) for key in r["band_keys"])))
             shingles = (shingles, indexed | "IndexShingles" >> beam.Map(lambda r: (r["id"], r["shingles"])))
 
-        edges = (
-            members
-            | "Buckets" >> ExternalGroupByKey()
-            | "BucketEdges" >> beam.ParDo(_BucketEdges(cfg.verify, cfg.verify_max_bucket))
-            | "DistinctEdges" >> beam.CombinePerKey(_merge_edge)
-            | "CountCandidates" >> beam.Map(_count_candidate)
-        )
+        buckets = members | "Buckets" >> ExternalGroupByKey()
+        edges = counted(buckets, "BucketEdges", _BucketEdges(cfg.verify, cfg.verify_max_bucket))["main"]
+        edges = counted(edges | "DistinctEdges" >> beam.CombinePerKey(_merge_edge), "CountCandidates",
+                        _CountCandidate())["main"]
         trusted = edges | "Trusted" >> beam.Filter(lambda e: e[1][2]) | "TrustedEdge" >> beam.Map(
             lambda e: (e[1][0], e[1][1], None))
         if cfg.verify:
@@ -242,11 +229,8 @@ class NearDedup(beam.PTransform):
                 | "JoinFirst" >> ExternalCoGroupByKey()
                 | "AttachFirst" >> beam.ParDo(_AttachFirst())
             )
-            verified = (
-                {"sh": shingles, "edge": checked}
-                | "JoinSecond" >> ExternalCoGroupByKey()
-                | "Verify" >> beam.ParDo(_VerifyPair(cfg.threshold))
-            )
+            joined = {"sh": shingles, "edge": checked} | "JoinSecond" >> ExternalCoGroupByKey()
+            verified = counted(joined, "Verify", _VerifyPair(cfg.threshold))["main"]
             final_edges = (trusted, verified) | "AllEdges" >> beam.Flatten()
         else:
             final_edges = trusted
@@ -255,25 +239,22 @@ class NearDedup(beam.PTransform):
         groups = {"doc": docs | "DocById" >> beam.Map(lambda d: (d["id"], d)), "cluster": assignments}
         if self.write_index:
             groups["sketch"] = sketches | "SketchById" >> beam.Map(lambda s: (s[0], s))
-        annotated = (
-            groups
-            | "JoinClusters" >> ExternalCoGroupByKey()
-            | "Annotate" >> beam.ParDo(_Annotate(self.write_index)).with_outputs(
-                DUPLICATES_TAG, INDEX_TAG, main="kept")
-        )
+        annotated = counted(groups | "JoinClusters" >> ExternalCoGroupByKey(), "Annotate", _Annotate(self.write_index),
+                            tags=(DUPLICATES_TAG, INDEX_TAG), main="kept")
         if cfg.emit_pairs:
             pairs = final_edges | "PairRecords" >> beam.Map(lambda e: {
                 "id": f"{e[0][0]}|{e[1][0]}", "a": e[0][0], "b": e[1][0], "jaccard": e[2],
                 "verified": e[2] is not None})
         else:
             pairs = docs.pipeline | "NoPairs" >> beam.Create([])
-        return {"kept": annotated.kept, "duplicates": annotated[DUPLICATES_TAG], "pairs": pairs,
+        return {"kept": annotated["kept"], "duplicates": annotated[DUPLICATES_TAG], "pairs": pairs,
                 "index_rows": annotated[INDEX_TAG]}
 
 
-def _count_candidate(edge):
-    _counter("trusted_pairs" if edge[1][2] else "candidate_pairs").inc()
-    return edge
+class _CountCandidate(CountingDoFn):
+    def process(self, edge):
+        self.counters(NS).inc("trusted_pairs" if edge[1][2] else "candidate_pairs")
+        yield edge
 
 
 class Deduplicate(beam.PTransform):

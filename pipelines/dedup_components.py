@@ -26,7 +26,7 @@ import apache_beam as beam
 
 from filters.dedup_clusters import Node
 from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
-from pipelines.counters import Counters
+from pipelines.counters import Counters, CountingDoFn, counted
 
 
 def _split(outputs, label: str):
@@ -77,7 +77,7 @@ class _StarRole(beam.DoFn):
         yield centre, v
 
 
-class _LogRounds(beam.DoFn):
+class _LogRounds(CountingDoFn):
     def __init__(self, max_rounds: int):
         self.max_rounds = max_rounds
         self.counters = Counters("dedup")
@@ -130,8 +130,8 @@ class ConnectedComponents(beam.PTransform):
             # Beam's Dask runner recomputes from the start of the pipeline.
             | "OneKey" >> beam.Map(lambda r: (None, r))
             | "RoundsChanged" >> beam.CombinePerKey(max)
-            | "LogRounds" >> beam.ParDo(_LogRounds(self.max_rounds))
         )
+        self.rounds = counted(self.rounds, "LogRounds", _LogRounds(self.max_rounds))["main"]
         return (
             graph
             | "CheckKeys" >> beam.FlatMap(_both_ways)

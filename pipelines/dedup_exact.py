@@ -18,7 +18,7 @@ import apache_beam as beam
 
 from filters.dedup_config import ExactDedupConfig
 from filters.dedup_exact import BestCopy, better, copy_of, text_key
-from pipelines.counters import Counters
+from pipelines.counters import Counters, CountingDoFn, counted
 
 NS = "dedup.exact"
 DUPLICATES_TAG = "duplicates"
@@ -43,7 +43,7 @@ class _BestCopyFn(beam.CombineFn):
         return tuple(best)
 
 
-class _KeepBest(beam.DoFn):
+class _KeepBest(CountingDoFn):
     """One key's best copy and documents -> the keeper's document(s) kept, the others duplicates."""
 
     def __init__(self):
@@ -81,11 +81,11 @@ class ExactDedup(beam.PTransform):
             | "Copy" >> beam.Map(lambda kv: (kv[0], tuple(copy_of(kv[1], rule))))
             | "BestCopy" >> beam.CombinePerKey(_BestCopyFn())
         )
-        result = (
+        grouped = (
             (best | "TagBest" >> beam.Map(lambda kv: (kv[0], (_BEST, kv[1]))),
              keyed | "TagDoc" >> beam.Map(lambda kv: (kv[0], (_DOC, kv[1]))))
             | "BestAndDocs" >> beam.Flatten()
             | "ByText" >> beam.GroupByKey()
-            | "KeepBest" >> beam.ParDo(_KeepBest()).with_outputs(DUPLICATES_TAG, main="kept")
         )
+        result = counted(grouped, "KeepBest", _KeepBest(), tags=(DUPLICATES_TAG,), main="kept")
         return {"kept": result.kept, "duplicates": result[DUPLICATES_TAG]}

@@ -19,11 +19,11 @@ from typing import Any, Iterable
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.metrics import Metrics
 
 from curation.io.docfiles import batched, write_parquet_batches
 from curation.io.paths import exists, expand, join, open_read, open_write
 from filters.dedup_config import DedupConfig
+from pipelines.counters import CountingDoFn, counted
 from pipelines.write import WriteSharded
 
 MANIFEST = "index.json"
@@ -66,15 +66,12 @@ def write_index_shard(path: str, rows: Iterable[dict[str, Any]]) -> int:
 
 
 
-class _ReadIndexFile(beam.DoFn):
-    def __init__(self):
-        self.rows = Metrics.counter("dedup", "index_documents")
-
+class _ReadIndexFile(CountingDoFn):
     def process(self, path: str):
         with open_read(path) as fh:
             for batch in pq.ParquetFile(fh).iter_batches(batch_size=4096):
                 for row in batch.to_pylist():
-                    self.rows.inc()
+                    self.counters("dedup").inc("index_documents")
                     yield row
 
 
@@ -87,9 +84,8 @@ class ReadIndex(beam.PTransform):
         self.files = index_files(index_dir, manifest) if manifest else []
 
     def expand(self, pbegin):
-        return (pbegin | "IndexFiles" >> beam.Create(self.files)
-                | "SpreadIndexFiles" >> beam.Reshuffle()
-                | "ReadIndexFile" >> beam.ParDo(_ReadIndexFile()))
+        files = pbegin | "IndexFiles" >> beam.Create(self.files) | "SpreadIndexFiles" >> beam.Reshuffle()
+        return counted(files, "ReadIndexFile", _ReadIndexFile())["main"]
 
 
 class WriteIndex(beam.PTransform):

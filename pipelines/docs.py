@@ -144,7 +144,7 @@ def run(config: DocsConfig, output_dir: str, beam_args: list[str] | None = None,
         print(f"curation docs: {len(files)} input file(s) -> {output_dir} on {runner_name(options)}", flush=True)
     pipeline = beam.Pipeline(options=options)
     build(pipeline, config, output_dir, files)
-    stats = run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo,
+    stats = run_and_report(pipeline, output_dir, echo=echo,
                            extra={"config_hash": config_hash(config), "inputs": [f for f, _ in files]})
     write_success(output_dir, config, stats, time.time() - started)
     return stats

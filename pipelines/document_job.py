@@ -37,5 +37,5 @@ def run_document_job(inputs: list[str] | str, output_dir: str, transform: Callab
         kept = kept | "Progress" >> beam.ParDo(ReportProgress(label))
     kept | "WriteDocs" >> WriteDocuments(join(output_dir, "documents"), fmt, records_per_shard=docs_per_shard)
     loaded[ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key")
-    return run_and_report(pipeline, join(output_dir, "stats.json"), echo=echo,
+    return run_and_report(pipeline, output_dir, echo=echo,
                           extra={"inputs": reader.files, **(extra or {})})

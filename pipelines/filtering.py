@@ -25,7 +25,7 @@ import apache_beam as beam
 from filters.c4 import normalize_url, select_newest
 from filters.config import FiltersConfig, c4_dedup_unit, steps_after_dedup, steps_before_dedup, steps_before_url_dedup
 from pipelines.c4_dedup import DedupC4
-from pipelines.counters import Counters
+from pipelines.counters import CountingDoFn, counted
 from pipelines.decontaminate import Decontaminate
 from pipelines.spill import ExternalGroupByKey
 from pipelines.steps import ApplySteps, text_bytes
@@ -35,22 +35,20 @@ from pipelines.steps import ApplySteps, text_bytes
 NO_URL = "\x00no-url\x00"
 
 
-class _PickNewest(beam.DoFn):
-    def __init__(self):
-        self.counters = Counters("url_dedup")
-
+class _PickNewest(CountingDoFn):
     def process(self, element):
         key, docs = element
         docs = list(docs)
         kept = docs if key.startswith(NO_URL) else [select_newest(docs)]
-        self.counters.inc("in", len(docs))
-        self.counters.inc("bytes_in", sum(text_bytes(d) for d in docs))
-        self.counters.inc("out", len(kept))
-        self.counters.inc("bytes_out", sum(text_bytes(d) for d in kept))
+        counters = self.counters("url_dedup")
+        counters.inc("in", len(docs))
+        counters.inc("bytes_in", sum(text_bytes(d) for d in docs))
+        counters.inc("out", len(kept))
+        counters.inc("bytes_out", sum(text_bytes(d) for d in kept))
         if key.startswith(NO_URL):
-            self.counters.inc("no_url", len(docs))
+            counters.inc("no_url", len(docs))
         elif len(docs) > 1:
-            self.counters.inc("dropped:duplicate_url", len(docs) - 1)
+            counters.inc("dropped:duplicate_url", len(docs) - 1)
         yield from kept
 
 
@@ -73,9 +71,9 @@ class DedupUrls(beam.PTransform):
 
     def expand(self, docs):
         normalize = self.normalize
-        return (docs | "KeyByUrl" >> beam.Map(lambda doc: (url_key(doc, normalize), doc))
-                | "GroupByUrl" >> ExternalGroupByKey()
-                | "PickNewest" >> beam.ParDo(_PickNewest()))
+        grouped = (docs | "KeyByUrl" >> beam.Map(lambda doc: (url_key(doc, normalize), doc))
+                   | "GroupByUrl" >> ExternalGroupByKey())
+        return counted(grouped, "PickNewest", _PickNewest())["main"]
 
 
 class FilterDocuments(beam.PTransform):

@@ -10,17 +10,17 @@ import apache_beam as beam
 
 from curation.io.warc import RawRecord, RecordError, SkippedRecord, iter_records
 from filters.extract import ExtractionError, HtmlToDocument
-from pipelines.counters import Counters
+from pipelines.counters import CountingDoFn, counted
 
 ERRORS_TAG = "errors"
 # Extraction outcomes that are a page without text, not damage: counted as drops, not errors.
 DROP_REASONS = ("empty_text",)
 
 
-class _ReadWarcFile(beam.DoFn):
+class _ReadWarcFile(CountingDoFn):
     def __init__(self, max_payload_bytes: int):
         self.max_payload_bytes = max_payload_bytes
-        self._inc = Counters("ingest").inc
+        self._inc = self.counters("ingest").inc
 
     def process(self, path: str):
         self._inc("files")
@@ -45,19 +45,15 @@ class ReadWarcRecords(beam.PTransform):
         self.max_payload_bytes = max_payload_bytes
 
     def expand(self, pbegin):
-        return (
-            pbegin
-            | "WarcFiles" >> beam.Create(self.files)
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadRecords" >> beam.ParDo(_ReadWarcFile(self.max_payload_bytes)).with_outputs(
-                ERRORS_TAG, main="records")
-        )
+        files = pbegin | "WarcFiles" >> beam.Create(self.files) | "SpreadFiles" >> beam.Reshuffle()
+        return counted(files, "ReadRecords", _ReadWarcFile(self.max_payload_bytes), tags=(ERRORS_TAG,),
+                       main="records")
 
 
-class _Extract(beam.DoFn):
+class _Extract(CountingDoFn):
     def __init__(self, make_document: HtmlToDocument):
         self.make_document = make_document
-        self._inc = Counters("extract").inc
+        self._inc = self.counters("extract").inc
 
     def process(self, record: RawRecord):
         self._inc("in")
@@ -88,4 +84,4 @@ class ExtractDocuments(beam.PTransform):
         self.make_document = make_document
 
     def expand(self, records):
-        return records | "Extract" >> beam.ParDo(_Extract(self.make_document)).with_outputs(ERRORS_TAG, main="docs")
+        return counted(records, "Extract", _Extract(self.make_document), tags=(ERRORS_TAG,), main="docs")

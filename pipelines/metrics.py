@@ -1,16 +1,25 @@
-"""Collect Beam counters after a job: a table on the terminal and ``stats.json``.
+"""A stage's counts: summed inside the pipeline, then a table on the terminal and ``stats.json``.
 
-Counters are grouped by namespace (one per stage or step); within a namespace,
-``in``/``out``/``dropped:<rule>`` are the funnel and everything else is detail.
+Counts are grouped by namespace (one per stage or step); within a namespace,
+``in``/``out``/``dropped:<rule>`` are the funnel and everything else is detail. The
+pipeline itself sums the counts every :class:`pipelines.counters.CountingDoFn` emitted and
+writes them to ``OUTPUT/counts.json`` (:func:`attach_counts`), so they are exact and the same
+on every runner; the launcher reads that file back into ``stats.json`` and the table. Beam's
+own metrics (:func:`collect_counters`) stay for runner UIs and for checking the two agree.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 
-from curation.io.paths import open_write
+from curation.io.paths import join, open_read, open_write
+from pipelines.counters import registered_counts
+
+COUNTS_FILE = "counts.json"
+STATS_FILE = "stats.json"
 
 
 def collect_counters(result) -> dict[str, dict[str, int]]:
@@ -39,7 +48,7 @@ def _order(name: str) -> tuple[int, str]:
 def format_table(stats: dict[str, dict[str, int]]) -> str:
     """A plain-text table, one block per namespace, funnel counters first."""
     if not stats:
-        return "(the runner reported no counters)"
+        return "(no counts)"
     width = max(len(f"{ns}.{n}") for ns, values in stats.items() for n in values) + 2
     lines = [f"{'counter':<{width}}{'value':>14}", "-" * (width + 14)]
     for ns, values in stats.items():
@@ -49,19 +58,61 @@ def format_table(stats: dict[str, dict[str, int]]) -> str:
 
 
 def write_stats(path: str, stats: dict[str, dict[str, int]], extra: dict[str, Any] | None = None) -> None:
-    payload = {"counters": stats, **(extra or {})}
+    _write_json(path, {"counters": stats, **(extra or {})})
+
+
+class SumCounts(beam.CombineFn):
+    """``{namespace: {name: n}}`` dicts summed name by name."""
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, total, counts):
+        for namespace, values in counts.items():
+            into = total.setdefault(namespace, {})
+            for name, value in values.items():
+                into[name] = into.get(name, 0) + value
+        return total
+
+    def merge_accumulators(self, accumulators):
+        total: dict = {}
+        for acc in accumulators:
+            self.add_input(total, acc)
+        return total
+
+    def extract_output(self, total):
+        return {ns: dict(sorted(values.items())) for ns, values in sorted(total.items())}
+
+
+def _write_json(path: str, payload: dict[str, Any]) -> None:
     with open_write(path) as fh:
         fh.write((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
-def run_and_report(pipeline, stats_path: str | None = None, extra: dict[str, Any] | None = None,
+def attach_counts(pipeline, path: str) -> None:
+    """Make ``pipeline`` sum every registered counts output and write the total to ``path``."""
+    parts = registered_counts(pipeline) or [pipeline | "NoCounts" >> beam.Create([])]
+    (parts
+     | "AllCounts" >> beam.Flatten()
+     | "SumCounts" >> beam.CombineGlobally(SumCounts())
+     | "WriteCounts" >> beam.Map(lambda counts: _write_json(path, counts)))
+
+
+def read_counts(path: str) -> dict[str, dict[str, int]]:
+    with open_read(path) as fh:
+        return json.loads(fh.read().decode("utf-8"))
+
+
+def run_and_report(pipeline, output_dir: str, extra: dict[str, Any] | None = None,
                    echo: bool = True) -> dict[str, dict[str, int]]:
-    """Run ``pipeline`` to completion, print its counters table, write ``stats.json``."""
+    """Run ``pipeline`` to completion with its counts written to ``OUTPUT/counts.json``; print
+    them as a table, write ``OUTPUT/stats.json`` (counts plus ``extra``); return the counts."""
+    counts_path = join(output_dir, COUNTS_FILE)
+    attach_counts(pipeline, counts_path)
     result = pipeline.run()
     result.wait_until_finish()
-    stats = collect_counters(result)
+    stats = read_counts(counts_path)
     if echo:
         print(format_table(stats), flush=True)
-    if stats_path:
-        write_stats(stats_path, stats, extra)
+    write_stats(join(output_dir, STATS_FILE), stats, extra)
     return stats

@@ -13,9 +13,13 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-LOCAL_RUNNER = "FnApiRunner"
+from curation.io.paths import set_filesystem_options
+
+LOCAL_RUNNER = "FnApiRunner"  # shown as this; run as pipelines.local_runner.LocalRunner (quiet workers)
+LOCAL_RUNNER_CLASS = "pipelines.local_runner.LocalRunner"
 # Runners Beam ships but does not know by short name.
-RUNNER_ALIASES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+# DaskRunner: Beam's, with the gaps pipelines/dask_runner.py describes filled in.
+RUNNER_ALIASES = {"DaskRunner": "pipelines.dask_runner.DaskRunner"}
 
 
 def _has_flag(args: list[str], name: str) -> bool:
@@ -27,7 +31,7 @@ def local_defaults(args: list[str]) -> list[str]:
     if _has_flag(args, "runner"):
         return []
     mode = os.environ.get("CURATION_BEAM_MODE", "multi_processing")
-    defaults = [f"--runner={LOCAL_RUNNER}"]
+    defaults = [f"--runner={LOCAL_RUNNER_CLASS}"]
     if not _has_flag(args, "direct_running_mode"):
         defaults.append(f"--direct_running_mode={mode}")
     if not _has_flag(args, "direct_num_workers"):
@@ -44,6 +48,7 @@ def make_options(beam_args: list[str] | None = None) -> PipelineOptions:
     """
     args = [_alias(a) for a in beam_args or []]
     options = PipelineOptions(local_defaults(args) + args)
+    set_filesystem_options(options)  # the launcher reads and writes object stores with the same flags
     return options
 
 
@@ -59,7 +64,8 @@ def runner_name(options: PipelineOptions) -> str:
 
     runner = options.view_as(StandardOptions).runner or "DirectRunner"
     runner = runner if isinstance(runner, str) else type(runner).__name__
-    if runner == LOCAL_RUNNER:
+    if runner in (LOCAL_RUNNER, LOCAL_RUNNER_CLASS):
+        runner = LOCAL_RUNNER
         direct = options.view_as(DirectOptions)
         return f"{runner} ({direct.direct_running_mode}, workers={direct.direct_num_workers or os.cpu_count()})"
     return runner

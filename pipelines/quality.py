@@ -20,8 +20,9 @@ from apache_beam.transforms.stats import ApproximateQuantiles
 from curation.config import config_hash
 from filters.quality.classifier import QualityModel, QualityScorer, QualitySelector
 from filters.quality.config import QualityConfig
+from pipelines.counters import counted
 from pipelines.document_job import run_document_job
-from pipelines.steps import ApplyStep, ApplySteps
+from pipelines.steps import DROPPED_TAG, ApplyStep, ApplySteps
 
 
 class _SelectWithCutoff(ApplyStep):
@@ -59,9 +60,8 @@ class ScoreAndSelect(beam.PTransform):
                   | "Scores" >> beam.Map(lambda d: d["quality_score"])
                   | "Quantiles" >> ApproximateQuantiles.Globally(config.quantile_resolution + 1)
                   | "Cutoff" >> beam.Map(pick_cutoff, fraction))
-        return (scored | "QualitySelect" >> beam.ParDo(
-            _SelectWithCutoff(selector), cutoff=beam.pvalue.AsSingleton(cutoff)).with_outputs("dropped", main="kept")
-                ).kept
+        return counted(scored, "QualitySelect", _SelectWithCutoff(selector), cutoff=beam.pvalue.AsSingleton(cutoff),
+                       tags=(DROPPED_TAG,), main="kept")["kept"]
 
 
 def run_score(config: QualityConfig, inputs: list[str], output_dir: str, fmt: str = "parquet",

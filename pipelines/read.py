@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from curation.io.docfiles import iter_documents
 from curation.io.paths import expand
+from pipelines.counters import CountingDoFn, counted
 
 ERRORS_TAG = "errors"
 
 
-class _ReadDocumentFile(beam.DoFn):
+class _ReadDocumentFile(CountingDoFn):
     def __init__(self, source: str | None):
         self.source = source
-        self.read = Metrics.counter("read", "documents")
-        self.bad = Metrics.counter("read", "bad_rows")
-        self.files = Metrics.counter("read", "files")
 
     def process(self, path: str):
         errors: list[dict] = []
@@ -23,11 +20,12 @@ class _ReadDocumentFile(beam.DoFn):
         def on_error(file: str, row: int, reason: str) -> None:
             errors.append({"file": file, "offset": row, "reason": reason, "key": f"{file}:{row:012d}"})
 
-        self.files.inc()
+        counters = self.counters("read")
+        counters.inc("files")
         for doc in iter_documents(path, source=self.source, on_error=on_error):
-            self.read.inc()
+            counters.inc("documents")
             yield doc
-        self.bad.inc(len(errors))
+        counters.inc("bad_rows", len(errors))
         for error in errors:
             yield beam.pvalue.TaggedOutput(ERRORS_TAG, error)
 
@@ -45,9 +43,5 @@ class ReadDocuments(beam.PTransform):
         self.source = source
 
     def expand(self, pbegin):
-        return (
-            pbegin
-            | "Files" >> beam.Create(self.files)
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadFile" >> beam.ParDo(_ReadDocumentFile(self.source)).with_outputs(ERRORS_TAG, main="docs")
-        )
+        files = pbegin | "Files" >> beam.Create(self.files) | "SpreadFiles" >> beam.Reshuffle()
+        return counted(files, "ReadFile", _ReadDocumentFile(self.source), tags=(ERRORS_TAG,), main="docs")

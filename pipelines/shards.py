@@ -50,7 +50,7 @@ from curation.shards.mixture import (
 from curation.shards.packing import PackItem, pack
 from curation.shards.rows import RowBlock
 from curation.shards.writer import write_shard
-from pipelines.counters import Counters
+from pipelines.counters import Counters, CountingDoFn, counted
 from pipelines.read import ReadDocuments
 
 NAMESPACE = "shards"
@@ -69,7 +69,7 @@ def tokenizer_info(tokenizer_dir: str) -> dict[str, Any]:
             "bos_id": tok.bos_id, "vocab_size": int(tok.vocab_size)}
 
 
-class _Tokenize(beam.DoFn):
+class _Tokenize(CountingDoFn):
     """``(source, document)`` -> ``(source, doc_id, int32 tokens + EOS)``.
 
     Documents are buffered and encoded with one ``encode_batch`` call per bundle (at most
@@ -91,6 +91,7 @@ class _Tokenize(beam.DoFn):
             raise ValueError(f"tokenizer {self.tokenizer_dir!r} has no EOS token; set append_eos: false")
 
     def start_bundle(self):
+        super().start_bundle()
         self.buffer: list[tuple[str, str, str]] = []
 
     def process(self, element):
@@ -102,6 +103,7 @@ class _Tokenize(beam.DoFn):
     def finish_bundle(self):
         for out in self._flush():
             yield WindowedValue(out, MIN_TIMESTAMP, [GlobalWindow()])
+        yield from super().finish_bundle()  # the counts, after the last batch
 
     def _flush(self):
         batch, self.buffer = self.buffer, []
@@ -197,9 +199,8 @@ class TokenizeSources(beam.PTransform):
         for source in cfg.sources:
             docs = pbegin | f"Read[{source.name}]" >> ReadDocuments(source.paths, source=source.name)
             tagged.append(docs.docs | f"Tag[{source.name}]" >> beam.Map(lambda d, name: (name, d), source.name))
-        return (tagged
-                | "AllSources" >> beam.Flatten()
-                | "Tokenize" >> beam.ParDo(_Tokenize(self.tokenizer_dir, cfg.append_eos, cfg.tokenize_batch_size)))
+        return counted(tagged | "AllSources" >> beam.Flatten(), "Tokenize",
+                       _Tokenize(self.tokenizer_dir, cfg.append_eos, cfg.tokenize_batch_size))["main"]
 
 
 class PlanMixture(beam.PTransform):
@@ -229,7 +230,7 @@ class PlanMixture(beam.PTransform):
             lambda plans, hists: plan_partial(plans, hists), beam.pvalue.AsDict(histograms))
 
 
-class _PackBucket(beam.DoFn):
+class _PackBucket(CountingDoFn):
     """One source's bucket of document copies -> ``((source, bucket), RowBlock)``, rows in a seeded order."""
 
     def __init__(self, seq_len: int, mode: str, seed: int):
@@ -273,12 +274,12 @@ class PackSources(beam.PTransform):
                 key = copy_key(seed, source, doc_id, epoch)
                 yield (source, key % buckets), (key, doc_id, epoch, toks)
 
-        return (
+        buckets = (
             tokens
             | "Sample" >> beam.FlatMap(copies, beam.pvalue.AsSingleton(plan))
             | "GroupBuckets" >> beam.GroupByKey()
-            | "Pack" >> beam.ParDo(_PackBucket(cfg.seq_len, cfg.packing, seed)).with_outputs(STATS_TAG, main="rows")
         )
+        return counted(buckets, "Pack", _PackBucket(cfg.seq_len, cfg.packing, seed), tags=(STATS_TAG,), main="rows")
 
 
 class BlendIntoShards(beam.PTransform):
@@ -382,7 +383,7 @@ def run_shards(config: MixtureConfig, tokenizer_dir: str, output_dir: str,
         clear_previous(output_dir)
     pipeline = beam.Pipeline(options=make_options(beam_args))
     _ = pipeline | "Shards" >> BuildShards(config, tokenizer_dir, output_dir, info)
-    run_and_report(pipeline, os.path.join(output_dir, "stats.json"), echo=echo)
+    run_and_report(pipeline, output_dir, echo=echo)
     with open(os.path.join(output_dir, MANIFEST_NAME)) as fh:
         manifest = json.load(fh)
     if echo:

@@ -1,8 +1,9 @@
 """Run any ``filters.base.DocumentStep`` inside Beam, with counters.
 
-Counters use the step's name as the metrics namespace: ``in``, ``out``,
-``bytes_in``, ``bytes_out``, ``dropped:<rule>`` and whatever finer counts the step
-returns. ``pipelines.metrics`` turns them into the stats table and ``stats.json``.
+Counts use the step's name as the namespace: ``in``, ``out``, ``bytes_in``,
+``bytes_out``, ``dropped:<rule>`` and whatever finer counts the step returns. They are
+Beam counters and data (``pipelines.counters``); ``pipelines.metrics`` turns them into the
+stats table, ``counts.json`` and ``stats.json``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import apache_beam as beam
 
 from filters.base import DocumentStep
-from pipelines.counters import Counters
+from pipelines.counters import CountingDoFn, counted
 
 DROPPED_TAG = "dropped"
 
@@ -20,12 +21,12 @@ def text_bytes(doc: dict[str, Any]) -> int:
     return len(doc["text"].encode("utf-8", "surrogatepass"))
 
 
-class ApplyStep(beam.DoFn):
+class ApplyStep(CountingDoFn):
     """Apply one step; dropped documents go to the ``dropped`` output tagged with the rule."""
 
     def __init__(self, step: DocumentStep):
         self.step = step
-        self._inc = Counters(step.name).inc
+        self._inc = self.counters(step.name).inc
 
     def setup(self):
         self.step.setup()
@@ -55,7 +56,7 @@ class ApplySteps(beam.PTransform):
 
     def expand(self, docs):
         for step in self.steps:
-            outputs = docs | f"{self.label_prefix}{step.name}" >> beam.ParDo(ApplyStep(step)).with_outputs(
-                DROPPED_TAG, main="kept")
-            docs = outputs.kept
+            outputs = counted(docs, f"{self.label_prefix}{step.name}", ApplyStep(step), tags=(DROPPED_TAG,),
+                              main="kept")
+            docs = outputs["kept"]
         return docs

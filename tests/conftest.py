@@ -33,3 +33,21 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A ``dask.distributed`` cluster of two worker processes (one thread each), closed after the module."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    try:
+        yield cluster
+    finally:
+        # Beam's Dask runner leaves its client open; close it before the cluster so it does
+        # not spend 30 s trying to reconnect to a scheduler that is gone.
+        from distributed.client import _get_global_client
+
+        client = _get_global_client()
+        if client is not None:
+            client.close()
+        cluster.close()

@@ -102,7 +102,7 @@ def run_filters(tmp_path, files, overrides, beam_args=None):
     pipeline = beam.Pipeline(options=make_options(beam_args))
     docs = pipeline | ReadDocuments(files)
     docs.docs | FilterDocuments(config) | WriteDocuments(str(out), "jsonl")
-    stats = run_and_report(pipeline, echo=False)
+    stats = run_and_report(pipeline, str(tmp_path / "stats"), echo=False)
     result = {}
     for path in expand(str(out)):
         for doc in iter_documents(path):

@@ -129,3 +129,37 @@ def test_config_reference_is_up_to_date(repo_root):
     result = subprocess.run([sys.executable, str(repo_root / "scripts" / "config_reference.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def _stage_outputs(out: Path) -> dict[str, bytes]:
+    """Every file the document stages, the tokenizer and the shards wrote, by relative path
+    (minus what records where and when it ran: markers, train_report, stats.json)."""
+    files = {}
+    for path in sorted(out.rglob("*")):
+        name = path.relative_to(out).as_posix()
+        if path.is_file() and name.split("/")[0] in {"extract", "filter", "quality", "dedup", "tokenizer", "shards"} \
+                and path.name not in {"_STAGE.json", "_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}:
+            files[name] = path.read_bytes()
+    return files
+
+
+def _manifest(out: Path) -> dict:
+    manifest = json.loads((out / "shards" / "manifest.json").read_text())
+    manifest["tokenizer"].pop("path")  # the run's own tokenizer directory
+    return manifest
+
+
+def test_whole_job_on_dask_is_byte_identical(full_run, tmp_path, repo_root, dask_cluster):
+    """Every Beam stage of the sample job on a 2-process dask.distributed cluster (validation runs
+    on the launcher whatever the runner, so it stops after the shards)."""
+    _, local = full_run
+    out = tmp_path / "dask"
+    config = str(repo_root / "configs" / "sample.yaml")
+    assert main(["run", config, "--output", str(out), *FAST, "--stop-after", "shards", "--",
+                 "--runner=DaskRunner", f"--dask_client_address={dask_cluster.scheduler_address}"]) == 0
+    local_files, dask_files = _stage_outputs(local), _stage_outputs(out)
+    assert any(name.endswith("counts.json") for name in local_files)
+    assert sorted(dask_files) == sorted(local_files)
+    assert [name for name in local_files if dask_files[name] != local_files[name]] == []
+    assert _manifest(out) == _manifest(local)
+    assert (out / "funnel.txt").read_text() == (local / "funnel.txt").read_text()

@@ -10,6 +10,7 @@ costs ~1.5 s, which a CLI reading local files (tokenizer training) should not pa
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import tempfile
@@ -69,10 +70,29 @@ def _expand_one(pattern: str) -> list[str]:
     return matches
 
 
-def _match_beam(pattern: str) -> list[str]:
+def beam_filesystems():
+    """Beam's ``FileSystems``, with options set: the launcher's own (``set_filesystem_options``), or,
+    in a worker process where nothing set them (Dask, the local multi-processing runner), default
+    options, so that object stores use their standard environment (``AWS_ENDPOINT_URL``,
+    ``AWS_ACCESS_KEY_ID``, ``GOOGLE_APPLICATION_CREDENTIALS``, ...)."""
     from apache_beam.io.filesystems import FileSystems
 
-    return [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+    if FileSystems._pipeline_options is None:
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        FileSystems.set_options(PipelineOptions([]))
+    return FileSystems
+
+
+def set_filesystem_options(options) -> None:
+    """Use these pipeline options (``--s3_endpoint_url``, ...) for the launcher's own file access."""
+    from apache_beam.io.filesystems import FileSystems
+
+    FileSystems.set_options(options)
+
+
+def _match_beam(pattern: str) -> list[str]:
+    return [m.path for m in beam_filesystems().match([pattern])[0].metadata_list]
 
 
 def _match_local(pattern: str) -> list[str]:
@@ -163,9 +183,8 @@ def open_read(path: str, timeout: float = 60.0) -> Iterator[BinaryIO]:
             yield fh
         return
     from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
 
-    fh = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    fh = beam_filesystems().open(path, compression_type=CompressionTypes.UNCOMPRESSED)
     try:
         yield fh
     finally:
@@ -180,22 +199,68 @@ def open_write(path: str) -> Iterator[BinaryIO]:
         with open(path, "wb") as fh:
             yield fh
         return
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
-    fh = FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    fh = _RemoteWriter(path)
     try:
         yield fh
     finally:
         fh.close()
 
 
+class _RemoteWriter(io.RawIOBase):
+    """Writes through Beam's ``FileSystems``, opened on the first byte.
+
+    Beam's S3 filesystem (2.77) cannot write an empty object: it completes a multipart upload
+    with no parts, which S3 rejects (``MalformedXML``). An empty file on ``s3://`` is put
+    directly with the S3 client Beam built from the same options.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fh = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if not len(data):
+            return 0
+        if self._fh is None:
+            from apache_beam.io.filesystem import CompressionTypes
+
+            self._fh = beam_filesystems().create(self.path, compression_type=CompressionTypes.UNCOMPRESSED)
+        self._fh.write(bytes(data))
+        return len(data)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        if self._fh is not None:
+            self._fh.close()
+        elif self.path.startswith("s3://"):
+            _put_empty_s3_object(self.path)
+        else:
+            from apache_beam.io.filesystem import CompressionTypes
+
+            beam_filesystems().create(self.path, compression_type=CompressionTypes.UNCOMPRESSED).close()
+        super().close()
+
+
+def _put_empty_s3_object(path: str) -> None:
+    from apache_beam.io.aws.s3io import S3IO, parse_s3_path
+
+    bucket, key = parse_s3_path(path)
+    S3IO(options=beam_filesystems()._pipeline_options).client.client.put_object(Bucket=bucket, Key=key, Body=b"")
+
+
+def absolute(path: str) -> str:
+    """``path`` made absolute when it is local (a worker's working directory is not the launcher's)."""
+    return os.path.abspath(path) if is_local(path) else path
+
+
 def join(base: str, *parts: str) -> str:
     if "://" not in base:
         return os.path.join(base, *parts)
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems.join(base, *parts)
+    return beam_filesystems().join(base, *parts)
 
 
 def exists(path: str) -> bool:
@@ -203,9 +268,7 @@ def exists(path: str) -> bool:
         return True
     if is_local(path):
         return os.path.exists(path)
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems.exists(path)
+    return beam_filesystems().exists(path)
 
 
 def check_output_dir(path: str) -> None:

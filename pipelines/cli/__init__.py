@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import pkgutil
 import sys
@@ -17,6 +16,7 @@ import traceback
 
 from curation.config import ConfigError
 from curation.io.paths import check_output_dir
+from pipelines.logs import configure_logging
 
 
 def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Common Crawl to training-ready token shards. Beam options go after a bare '--'.",
     )
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="log at INFO level (Beam included); show the traceback of an error")
+                        help="log at INFO level, Beam's workers included (or CURATION_VERBOSE=1); show the traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
@@ -49,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(ours)
     args.beam_args = beam_args
     args.argv = ["curation", *argv]  # the command line as given (run.json records it)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(True if args.verbose else None)
+    if beam_args:
+        from pipelines.options import make_options
+
+        make_options(beam_args)  # object-store flags (--s3_endpoint_url, ...) apply to matching inputs too
     try:
         for path in output_dirs(args):
             check_output_dir(path)  # before any work: not after an hour of it

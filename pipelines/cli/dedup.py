@@ -57,7 +57,7 @@ def handle(args: argparse.Namespace) -> int:
 
         result["index_rows"] | "WriteIndex" >> WriteIndex(args.index, config)
     bands, rows = config.band_rows()
-    stats = run_and_report(pipeline, join(args.output, "stats.json"), extra={
+    stats = run_and_report(pipeline, args.output, extra={
         "config": config.model_dump(mode="json"), "bands": bands, "rows": rows,
         "runner": runner_name(options), "index": args.index})
     counts, exact = stats.get("dedup", {}), stats.get("dedup.exact", {})

@@ -21,9 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from curation.config import load_config
+    from curation.io.paths import absolute
     from pipelines.run.config import RunConfig, resolve_paths
     from pipelines.run.job import run_job
 
     config = resolve_paths(load_config(RunConfig, args.config, args.set), args.config)
-    return run_job(config, args.output or config.output, args.beam_args, dry_run=args.dry_run,
+    return run_job(config, absolute(args.output or config.output), args.beam_args, dry_run=args.dry_run,
                    stop_after=args.stop_after, command=args.argv)
