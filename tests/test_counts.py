@@ -22,7 +22,7 @@ def test_pipeline_counts_equal_beam_counters(tmp_path, sample_dir, repo_root):
     data = read_counts(str(tmp_path / "counts.json"))
     assert data == collect_counters(result)
     # every filter step reports, and every step's funnel balances
-    assert {"ingest", "extract", "url_dedup", "c4", "c4_span_dedup", "langid", "badwords"} <= set(data)
+    assert {"ingest", "extract", "url_dedup", "c4", "c4_line_dedup", "langid", "badwords"} <= set(data)
     for namespace, values in data.items():
         if "in" in values:
             dropped = sum(v for k, v in values.items() if k.startswith("dropped:"))
