@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from pipelines.counters import Counters, CountingDoFn, counted
+from pipelines.counters import CountingDoFn, counted
 from pipelines.steps import text_bytes
 
 PAGE, WON = 0, 1  # tags of the values grouped by doc id
@@ -56,7 +56,6 @@ class _FirstVote(beam.CombineFn):
 class _KeepWins(CountingDoFn):
     def __init__(self, unit):
         self.unit = unit
-        self.counters = Counters(unit.name)
 
     def process(self, element):
         _, tagged = element
@@ -66,18 +65,19 @@ class _KeepWins(CountingDoFn):
                 pages.append(value)
             else:
                 won.add(value)
+        counters = self.counters(self.unit.name)
         for doc in pages:  # one, unless the same document was read twice
-            self.counters.inc("in")
-            self.counters.inc("bytes_in", text_bytes(doc))
+            counters.inc("in")
+            counters.inc("bytes_in", text_bytes(doc))
             text, rule, counts = self.unit.apply(doc, won)
             for name, value in counts.items():
-                self.counters.inc(name, value)
+                counters.inc(name, value)
             if text is None:
-                self.counters.inc(f"dropped:{rule}")
+                counters.inc(f"dropped:{rule}")
                 continue
             out = doc if text == doc["text"] else {**doc, "text": text}
-            self.counters.inc("out")
-            self.counters.inc("bytes_out", text_bytes(out))
+            counters.inc("out")
+            counters.inc("bytes_out", text_bytes(out))
             yield out
 
 
@@ -107,10 +107,9 @@ class _RouteWins(CountingDoFn):
 
     def __init__(self, unit):
         self.unit = unit
-        self.counters_ = Counters(unit.name)
 
     def process(self, element):
         key, ((_, doc_id, position), n) = element
         if n > 1:
-            self.counters_.inc(self.unit.repeated)
+            self.counters(self.unit.name).inc(self.unit.repeated)
         yield doc_id, (WON, (key, position))

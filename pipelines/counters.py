@@ -57,26 +57,16 @@ class CountingDoFn(beam.DoFn):
             groups[namespace] = Counters(namespace)
         return groups[namespace]
 
-    def _all_counters(self) -> list[Counters]:
-        """Those made by ``self.counters(ns)`` and any kept as an attribute (``self.c = Counters(ns)``
-        or its bound ``inc``), so a DoFn written either way counts as data."""
-        found = list(self.__dict__.get("_count_groups", {}).values())
-        for value in self.__dict__.values():
-            owner = getattr(value, "__self__", value)
-            if isinstance(owner, Counters) and all(owner is not f for f in found):
-                found.append(owner)
-        return found
-
     def start_bundle(self):
-        for group in self._all_counters():
+        for group in self.__dict__.get("_count_groups", {}).values():
             group.drain()  # left over from a failed bundle on a reused instance
 
     def finish_bundle(self):
-        counts: dict[str, dict[str, int]] = {}
-        for group in self._all_counters():
-            for name, value in group.drain().items():
-                into = counts.setdefault(group.namespace, {})
-                into[name] = into.get(name, 0) + value
+        counts = {}
+        for namespace, group in self.__dict__.get("_count_groups", {}).items():
+            drained = group.drain()
+            if drained:
+                counts[namespace] = drained
         if counts:
             yield beam.pvalue.TaggedOutput(COUNTS_TAG, WindowedValue(counts, MIN_TIMESTAMP, (GlobalWindow(),)))
 

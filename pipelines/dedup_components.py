@@ -26,7 +26,7 @@ import apache_beam as beam
 
 from filters.dedup_clusters import Node
 from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
-from pipelines.counters import Counters, CountingDoFn, counted
+from pipelines.counters import CountingDoFn, counted
 
 
 def _split(outputs, label: str):
@@ -80,11 +80,10 @@ class _StarRole(beam.DoFn):
 class _LogRounds(CountingDoFn):
     def __init__(self, max_rounds: int):
         self.max_rounds = max_rounds
-        self.counters = Counters("dedup")
 
     def process(self, keyed_rounds: tuple):
         rounds = keyed_rounds[1]
-        self.counters.inc("component_rounds", rounds)
+        self.counters("dedup").inc("component_rounds", rounds)
         print(f"  dedup: connected components converged after {rounds} round(s) (bound {self.max_rounds})",
               file=sys.stderr, flush=True)
         yield rounds

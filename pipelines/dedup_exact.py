@@ -18,7 +18,7 @@ import apache_beam as beam
 
 from filters.dedup_config import ExactDedupConfig
 from filters.dedup_exact import BestCopy, better, copy_of, text_key
-from pipelines.counters import Counters, CountingDoFn, counted
+from pipelines.counters import CountingDoFn, counted
 
 NS = "dedup.exact"
 DUPLICATES_TAG = "duplicates"
@@ -46,23 +46,20 @@ class _BestCopyFn(beam.CombineFn):
 class _KeepBest(CountingDoFn):
     """One key's best copy and documents -> the keeper's document(s) kept, the others duplicates."""
 
-    def __init__(self):
-        self.counters = Counters(NS)
-
     def process(self, group):
         _, values = group
         best = next(BestCopy(*value) for tag, value in values if tag == _BEST)
         if best.copies > 1:
-            self.counters.inc("groups")
+            self.counters(NS).inc("groups")
         for tag, doc in values:
             if tag != _DOC:
                 continue
-            self.counters.inc("in")
+            self.counters(NS).inc("in")
             if doc["id"] == best.keeper:  # a record repeated under one id stays for near-dedup to count
-                self.counters.inc("out")
+                self.counters(NS).inc("out")
                 yield doc
             else:
-                self.counters.inc("dropped:exact_duplicate")
+                self.counters(NS).inc("dropped:exact_duplicate")
                 yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, dict(
                     doc, dedup_cluster=best.keeper, dedup_cluster_size=best.copies, duplicate=True))
 

@@ -50,7 +50,7 @@ from curation.shards.mixture import (
 from curation.shards.packing import PackItem, pack
 from curation.shards.rows import RowBlock
 from curation.shards.writer import write_shard
-from pipelines.counters import Counters, CountingDoFn, counted
+from pipelines.counters import CountingDoFn, counted
 from pipelines.read import ReadDocuments
 
 NAMESPACE = "shards"
@@ -80,7 +80,6 @@ class _Tokenize(CountingDoFn):
 
     def __init__(self, tokenizer_dir: str, append_eos: bool, batch_size: int):
         self.tokenizer_dir, self.append_eos, self.batch_size = tokenizer_dir, append_eos, batch_size
-        self.counters = Counters("tokenize")
 
     def setup(self):
         import tokenizer
@@ -109,13 +108,13 @@ class _Tokenize(CountingDoFn):
         batch, self.buffer = self.buffer, []
         if not batch:
             return
-        self.counters.inc("in", len(batch))
+        self.counters("tokenize").inc("in", len(batch))
         for (source, doc_id, _), tokens in zip(batch, encode_documents(self.tok, [b[2] for b in batch], self.eos)):
             if tokens is None:
-                self.counters.inc("dropped:empty_text")
+                self.counters("tokenize").inc("dropped:empty_text")
                 continue
-            self.counters.inc("out")
-            self.counters.inc("tokens", len(tokens))
+            self.counters("tokenize").inc("out")
+            self.counters("tokenize").inc("tokens", len(tokens))
             yield source, doc_id, tokens
 
 
@@ -235,7 +234,6 @@ class _PackBucket(CountingDoFn):
 
     def __init__(self, seq_len: int, mode: str, seed: int):
         self.seq_len, self.mode, self.seed = seq_len, mode, seed
-        self.counters = Counters("pack")
 
     def process(self, element):
         (source, bucket), copies = element
@@ -243,7 +241,7 @@ class _PackBucket(CountingDoFn):
         copies = sorted(copies, key=lambda c: (c[0], c[1], c[2], c[3].tobytes()))
         rows, stats = pack([PackItem(c[3], source, c[1]) for c in copies], self.seq_len, self.mode)
         for name in ("documents", "rows", "real_tokens", "pad_tokens", "truncated_docs", "dropped_tokens"):
-            self.counters.inc(name, getattr(stats, name))
+            self.counters("pack").inc(name, getattr(stats, name))
         yield beam.pvalue.TaggedOutput(STATS_TAG, {
             "packed_documents": stats.documents, "truncated_docs": stats.truncated_docs,
             "dropped_tokens": stats.dropped_tokens})

@@ -28,3 +28,22 @@ def test_pipeline_counts_equal_beam_counters(tmp_path, sample_dir, repo_root):
             dropped = sum(v for k, v in values.items() if k.startswith("dropped:"))
             assert values["in"] == values["out"] + dropped, namespace
     assert json.loads((tmp_path / "counts.json").read_text()) == data
+
+
+def test_counting_dofns_are_applied_with_counted(repo_root):
+    """A CountingDoFn under a plain ``beam.ParDo`` has no counts output: Beam drops its counts silently."""
+    import ast
+
+    trees = [(path, ast.parse(path.read_text())) for path in sorted((repo_root / "pipelines").rglob("*.py"))]
+    counting = {"CountingDoFn"}
+    grew = True
+    while grew:  # subclasses of subclasses, across modules
+        before = len(counting)
+        counting |= {node.name for _, tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                     and any(getattr(base, "id", getattr(base, "attr", None)) in counting for base in node.bases)}
+        grew = len(counting) > before
+    plain = [f"{path.name}:{node.lineno}" for path, tree in trees for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "ParDo" and node.args
+             and isinstance(node.args[0], ast.Call)
+             and getattr(node.args[0].func, "id", getattr(node.args[0].func, "attr", None)) in counting - {"CountingDoFn"}]
+    assert len(counting) > 10 and not plain, plain
