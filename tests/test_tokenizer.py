@@ -11,7 +11,7 @@ from tokenizers import Tokenizer
 import tokenizer
 from curation.io.docfiles import write_documents
 from pipelines.cli import main
-from tests.tokenizer_fixtures import ROUND_TRIP_TEXTS, corpus_documents
+from tests.tokenizer_fixtures import ROUND_TRIP_TEXTS, corpus_documents, special_text_documents
 
 # (backend, algorithm, vocab size): sentencepiece with byte fallback needs 256 byte pieces + characters
 PAIRS = [("hf", "bpe", 600), ("hf", "wordpiece", 1000), ("hf", "unigram", 600),
@@ -64,6 +64,24 @@ def test_special_ids_vocab_and_files(trained, backend, algorithm, vocab):
     fast = transformers.PreTrainedTokenizerFast(tokenizer_file=os.path.join(out, "tokenizer.json"))
     assert fast.encode(text, add_special_tokens=False) == tok.encode(text)
     assert transformers.PreTrainedTokenizerFast.from_pretrained(out).pad_token_id == 0
+
+
+@pytest.mark.parametrize("backend,algorithm,vocab", PAIRS)
+def test_special_tokens_as_text_and_long_runs(tmp_path_factory, backend, algorithm, vocab):
+    # Issue 18: special tokens glued to words all through the corpus made hf Unigram learn
+    # "<unk>" as a piece ("special token '<unk>' got id 5, expected 3"); long runs without a
+    # space (CJK paragraphs) are cut before the Unigram trainer.
+    corpus = tmp_path_factory.getbasetemp() / "special-text.jsonl"
+    if not corpus.exists():
+        write_documents(str(corpus), special_text_documents())
+    out = _train(str(corpus), tmp_path_factory.mktemp("special") / "tok", backend, algorithm, vocab)
+    tok = tokenizer.load(out)
+    assert tok.vocab_size == vocab
+    assert (tok.pad_id, tok.bos_id, tok.eos_id, tok.unk_id, tok.mask_id) == (0, 1, 2, 3, 4)
+    raw = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
+    assert raw.get_vocab_size(with_added_tokens=False) == vocab  # no special token twice
+    ids = tok.encode("a</s> b<s> c<pad> (<unk>) d<mask> [SEP][CLS]")
+    assert not set(ids) & {0, 1, 2, 4}, ids
 
 
 @pytest.mark.parametrize("pair", [("hf", "bpe"), ("sentencepiece", "bpe"), ("sentencepiece", "unigram")])
@@ -239,3 +257,13 @@ def test_text_fast_path_matches_document_reader(corpus, tmp_path):
     assert bad == [2]
     with pytest.raises(ValueError, match="row 2"):
         list(iter_file_texts(nulls))
+
+
+def test_bounded_runs_cut_only_long_runs():
+    from tokenizer.hf_backend import bounded_runs
+
+    text = "short words " + "字" * 25 + " and " + "x" * 9 + " end"
+    pieces = list(bounded_runs([text, "plain text"], limit=10))
+    assert "".join(pieces[:-1]) == text and pieces[-1] == "plain text"
+    assert max(len(run) for p in pieces for run in p.split()) == 10
+    assert pieces[:4] == ["short words ", "字" * 10, "字" * 10, "字" * 5]

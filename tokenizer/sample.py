@@ -110,7 +110,9 @@ class TextSample:
         texts = sample.texts()
         stats.docs_sampled, stats.bytes_sampled = len(texts), sample.bytes
         del sample
-        yield from texts
+        texts.reverse()
+        while texts:  # let go of each text as the trainer takes it: the sample and the trainer's state do not add up
+            yield texts.pop()
 
     def _read(self) -> Iterator[tuple[str, bytes]]:
         stats = self.stats
