@@ -16,11 +16,13 @@ from typing import Any
 from curation.document import make_doc_id, new_document
 from curation.io.warc import RawRecord
 from filters.charset import bom_encoding, charset_from_content_type, decode_html
+from filters.extract_guard import ExtractorFailed, TimedOut, TimeLimitedExtractor
 from filters.sniff import UNKNOWN_TYPES, binary_type, sniffs_as_html
 
 EXTRACTORS = ("resiliparse", "trafilatura")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
+DEFAULT_TIME_LIMIT = 10.0  # seconds a page may take; pages take milliseconds (bench/extract_quality.py)
 __all__ = ["ExtractionError", "HtmlToDocument", "charset_from_content_type", "decode_html", "extract_text",
            "looks_binary", "media_type"]
 
@@ -56,8 +58,12 @@ def looks_binary(payload: bytes, sample: int = 4096, max_control_share: float = 
     return control / len(head) > max_control_share
 
 
-def extract_text(html: str, extractor: str = "resiliparse") -> str:
-    """Main text of an HTML page, paragraphs separated by newlines."""
+def extract_text(html: str, extractor: str = "resiliparse", fast: bool = True, favor_precision: bool = False) -> str:
+    """Main text of an HTML page, paragraphs separated by newlines.
+
+    ``fast`` and ``favor_precision`` are trafilatura's (``fast``: no fallback extractors;
+    measured by ``bench/extract_quality.py``, see docs/ingest.md).
+    """
     if extractor == "resiliparse":
         from resiliparse.extract.html2text import extract_plain_text
 
@@ -67,7 +73,7 @@ def extract_text(html: str, extractor: str = "resiliparse") -> str:
         import trafilatura
 
         return trafilatura.extract(html, include_comments=False, include_tables=False, deduplicate=False,
-                                   favor_precision=False) or ""
+                                   fast=fast, favor_precision=favor_precision) or ""
     raise ValueError(f"unknown extractor {extractor!r}; choose one of {EXTRACTORS}")
 
 
@@ -85,14 +91,39 @@ class HtmlToDocument:
         source: the ``source`` field of the documents made.
         min_text_chars: records whose extracted text is shorter are dropped as ``empty_text``
             (default 1: only truly empty extractions).
+        time_limit: seconds one page may take to extract (``None``: no limit, in-process);
+            a page over it is an ``extract_timeout`` error (:mod:`filters.extract_guard`).
+        fast, favor_precision: trafilatura's settings (see docs/ingest.md for the measurements).
     """
 
-    def __init__(self, extractor: str = "resiliparse", source: str = "commoncrawl", min_text_chars: int = 1):
+    def __init__(self, extractor: str = "resiliparse", source: str = "commoncrawl", min_text_chars: int = 1,
+                 time_limit: float | None = DEFAULT_TIME_LIMIT, fast: bool = True, favor_precision: bool = True):
         if extractor not in EXTRACTORS:
             raise ValueError(f"unknown extractor {extractor!r}; choose one of {EXTRACTORS}")
         self.extractor = extractor
         self.source = source
         self.min_text_chars = min_text_chars
+        self.settings = {"extractor": extractor, "fast": fast, "favor_precision": favor_precision}
+        self.guard = TimeLimitedExtractor(time_limit, self.settings) if time_limit else None
+
+    def extract(self, html: str) -> str:
+        """The page's main text; :class:`ExtractionError` ``extract_timeout`` / ``extractor_failed``."""
+        if self.guard is None:
+            try:
+                return extract_text(html, **self.settings)
+            except Exception as exc:  # noqa: BLE001 - parser errors of any kind cost one page, not the job
+                raise ExtractionError("extractor_failed", f"{type(exc).__name__}: {exc}") from exc
+        try:
+            return self.guard(html)
+        except TimedOut as exc:
+            raise ExtractionError("extract_timeout", str(exc)) from None
+        except ExtractorFailed as exc:
+            raise ExtractionError("extractor_failed", str(exc)) from None
+
+    def close(self) -> None:
+        """Stop the extraction child process (a new one starts if the object is used again)."""
+        if self.guard is not None:
+            self.guard.close()
 
     def wants(self, record: RawRecord) -> bool:
         """Whether the record is a page this step turns into text (HTML response or WET text)."""
@@ -111,10 +142,7 @@ class HtmlToDocument:
             text, charset = record.payload.decode("utf-8", errors="replace"), "utf-8"
         else:
             html, charset = decode_html(record.payload, charset_from_content_type(record.content_type))
-            try:
-                text = extract_text(html, self.extractor)
-            except Exception as exc:  # noqa: BLE001 - parser errors of any kind cost one page, not the job
-                raise ExtractionError("extractor_failed", f"{type(exc).__name__}: {exc}") from exc
+            text = self.extract(html)
         text = normalize_whitespace(text)
         if len(text) < self.min_text_chars:
             raise ExtractionError("empty_text", f"{len(text)} characters extracted")

@@ -22,7 +22,7 @@ from curation.io.commoncrawl import DEFAULT_BASE_URL, crawl_file_urls, parse_ran
 from curation.io.docfiles import detect_format
 from curation.io.paths import expand, join, open_write
 from filters.config import FiltersConfig
-from filters.extract import HtmlToDocument
+from filters.extract import DEFAULT_TIME_LIMIT, HtmlToDocument
 from filters.quality.config import QualityConfig
 from pipelines import ingest, read
 from pipelines.filtering import FilterDocuments
@@ -43,6 +43,11 @@ class IngestConfig(StageConfig):
     source: str = "commoncrawl"  # the ``source`` field of documents made from crawl files
     max_payload_bytes: int = Field(10 << 20, gt=0)  # larger records are errors, not read whole
     min_text_chars: int = Field(1, ge=0)  # shorter extractions are dropped as empty_text
+    # Seconds one page may take to extract (in a child process); slower pages are extract_timeout errors.
+    # null: no limit, extraction in-process.
+    extract_timeout: float | None = Field(DEFAULT_TIME_LIMIT, gt=0)
+    trafilatura_fast: bool = True  # trafilatura without its fallback extractors: 2.5x faster, same text here
+    trafilatura_favor_precision: bool = True  # trafilatura drops more boilerplate (as FineWeb)
 
 
 class CrawlConfig(StageConfig):
@@ -110,7 +115,9 @@ def build(pipeline: beam.Pipeline, config: DocsConfig, output_dir: str,
     collections, errors = [], []
     if warc_files:
         records = pipeline | "ReadWarc" >> ingest.ReadWarcRecords(warc_files, config.ingest.max_payload_bytes)
-        make_document = HtmlToDocument(config.ingest.extractor, config.ingest.source, config.ingest.min_text_chars)
+        ing = config.ingest
+        make_document = HtmlToDocument(ing.extractor, ing.source, ing.min_text_chars, time_limit=ing.extract_timeout,
+                                       fast=ing.trafilatura_fast, favor_precision=ing.trafilatura_favor_precision)
         extracted = records.records | "ExtractText" >> ingest.ExtractDocuments(make_document)
         collections.append(extracted.docs)
         errors += [records[ingest.ERRORS_TAG], extracted[ingest.ERRORS_TAG]]

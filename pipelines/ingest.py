@@ -55,6 +55,9 @@ class _Extract(CountingDoFn):
         self.make_document = make_document
         self._inc = self.counters("extract").inc
 
+    def teardown(self):
+        self.make_document.close()  # its extraction child process
+
     def process(self, record: RawRecord):
         self._inc("in")
         if not self.make_document.wants(record):

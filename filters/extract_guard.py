@@ -1,0 +1,123 @@
+"""A per-page time limit on HTML extraction: the extractor runs in a child process.
+
+resiliparse and lxml (under trafilatura) run C code that no signal or thread can interrupt,
+so a runaway page is only stopped by stopping the process it runs in. ``TimeLimitedExtractor``
+keeps one child (``python -m filters.extract_guard``) per worker, hands it one page at a time
+over pipes and waits at most ``limit`` seconds for the text; on a timeout it kills the child,
+raises :class:`TimedOut` and starts a fresh child for the next page. The cost is two pipe
+transfers per page (see ``bench/ingest.py``); the child's start (imports, ~0.3 s) is not
+counted against any page.
+
+Protocol (binary, little-endian): the child gets its settings as JSON in ``argv[1]``, writes
+one ready byte, then for each page reads ``u32 length + UTF-8 html`` and answers
+``status byte (0 ok, 1 error) + u32 length + UTF-8 text (or the error message)``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+from typing import Any
+
+_HEADER = struct.Struct("<I")
+_START_SECONDS = 120.0  # generous: a cold interpreter on a loaded machine
+
+
+class TimedOut(Exception):
+    """The page took longer than the limit; the child that worked on it was killed."""
+
+
+class ExtractorFailed(Exception):
+    """The extractor raised in the child (message: ``Type: text``)."""
+
+
+class TimeLimitedExtractor:
+    """``extract_text(html, **settings)`` with at most ``limit`` seconds per page."""
+
+    def __init__(self, limit: float, settings: dict[str, Any]):
+        self.limit = limit
+        self.settings = dict(settings)
+        self._proc: subprocess.Popen | None = None
+
+    def __getstate__(self):  # pickled into Beam DoFns: the child process stays behind
+        return {"limit": self.limit, "settings": self.settings, "_proc": None}
+
+    def __call__(self, html: str) -> str:
+        proc = self._proc or self._start()
+        data = html.encode("utf-8", "surrogatepass")
+        try:
+            proc.stdin.write(_HEADER.pack(len(data)) + data)
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], self.limit)
+            if not ready:
+                self.close()
+                raise TimedOut(f"no text after {self.limit:g} s")
+            status = proc.stdout.read(1)
+            (size,) = _HEADER.unpack(_read_exactly(proc.stdout, _HEADER.size))
+            text = _read_exactly(proc.stdout, size).decode("utf-8", "surrogatepass")
+        except (OSError, EOFError, struct.error) as exc:  # the child died (crash in C code, OOM kill)
+            self.close()
+            raise ExtractorFailed(f"extractor process died: {exc}") from None
+        if status != b"\x00":
+            raise ExtractorFailed(text)
+        return text
+
+    def _start(self) -> subprocess.Popen:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        proc = subprocess.Popen([sys.executable, "-m", "filters.extract_guard", json.dumps(self.settings)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        ready, _, _ = select.select([proc.stdout], [], [], _START_SECONDS)
+        if not ready or proc.stdout.read(1) != b"\x01":
+            proc.kill()
+            proc.wait()
+            raise RuntimeError("the extraction child process did not start")
+        self._proc = proc
+        return proc
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+
+    def __del__(self):
+        self.close()
+
+
+def _read_exactly(stream, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError(f"expected {size} bytes, got {len(data)}")
+    return data
+
+
+def _serve(settings: dict[str, Any]) -> None:
+    from filters.extract import extract_text
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(b"\x01")
+    stdout.flush()
+    while True:
+        header = stdin.read(_HEADER.size)
+        if len(header) < _HEADER.size:  # the parent closed the pipe (or died): done
+            return
+        html = _read_exactly(stdin, _HEADER.unpack(header)[0]).decode("utf-8", "surrogatepass")
+        try:
+            status, text = b"\x00", extract_text(html, **settings)
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which counts it
+            status, text = b"\x01", f"{type(exc).__name__}: {exc}"
+        out = text.encode("utf-8", "surrogatepass")
+        stdout.write(status + _HEADER.pack(len(out)) + out)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(json.loads(sys.argv[1]))
