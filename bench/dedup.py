@@ -36,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import harness  # noqa: E402
 from tests.dedup_fixtures import make_family_corpus, true_removed  # noqa: E402
 
 
@@ -162,7 +163,7 @@ def memory_table(args) -> None:
                sizes, args.before, before_max_mb=64, rounds=args.repeats, prepare=corpus)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=50_000, help="corpus size (default 50k)")
     parser.add_argument("--threshold", type=float, default=0.8)
@@ -179,13 +180,14 @@ def main() -> None:
                         help="peak RSS of curation dedup at 4, 16, 64 MB-of-WARC equivalents (450 docs per MB)")
     parser.add_argument("--with-1gb", action="store_true", help="--memory: add the 1 GB equivalent (now only)")
     parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
-    args, rest = parser.parse_known_args()
-    if args.components:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--components" in argv:
         from bench.dedup_components import main as components_main
 
-        return components_main(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return components_main([a for a in argv if a != "--components"])
+    args = harness.parse_args(parser, argv, quick={"docs": 5000, "sig_docs": 1000, "ds_docs": 50, "repeats": 1},
+                              smoke={"docs": 300, "sig_docs": 100, "ds_docs": 10, "repeats": 1,
+                                     "no_unverified": True})
     if args.memory:
         memory_table(args)
         return

@@ -23,6 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench import harness  # noqa: E402
+
 os.environ.setdefault("CURATION_BEAM_MODE", "in_memory")
 
 
@@ -58,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=1, help="repeat the sample pages N times")
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
+    parser.add_argument("--pages", type=int, help="only the first N extracted pages")
+    parser.add_argument("--steps", help="only the steps whose name starts with one of these (comma-separated)")
+    args = harness.parse_args(parser, argv, quick={"repeats": 1},
+                              smoke={"repeats": 1, "pages": 40, "steps": "c4,badwords,gopher"})
 
     from filters.badwords import BadWordsFilter
     from filters.c4 import C4Filter
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from filters.pii import PiiRedactor
     from filters.url_filter import UrlFilter
 
-    docs = extracted_pages(args.copies)
+    docs = extracted_pages(args.copies)[: args.pages]
     n = len(docs)
     lists = tempfile.TemporaryDirectory()
     blocked = os.path.join(lists.name, "domains")  # 100k made-up domains plus one of the sample's sites
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         ("url_filter (100k domains)", UrlFilter(domain_lists=[blocked], banned_words=["casino", "xxx"])),
         ("decontaminate (books, 13)", Decontaminator([books])),
     ]
+    if args.steps:
+        steps = [(label, step) for label, step in steps if label.startswith(tuple(args.steps.split(",")))]
     rows = []
     for label, step in steps:
         rate, counts = timed(step, docs, args.repeats)
@@ -108,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<30}{rate:>10,.0f}{share:>9.1%}  {detail}")
         if label.startswith("c4"):
             print(f"{'':<49}  lines removed (share of non-blank lines): {line_shares}")
+    if args.steps and "langid" not in args.steps:
+        return 0
     # How often the fast detector agrees with C4's on the language of the page (before any threshold).
     a, b = LanguageFilter("langdetect", keep_other_languages=True), LanguageFilter("lingua", keep_other_languages=True)
     a.setup()

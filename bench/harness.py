@@ -14,7 +14,7 @@ Every measured side runs as its own subprocess, so each side pays its own start-
     results = harness.compare(sides, rounds=3)
     harness.print_table("ingest: 10 MB of real pages", results, rate="docs")
 
-- ``Side(name, argv, env=None, result=None)``: ``{out}`` in ``argv`` becomes a fresh empty
+- ``Side(name, argv, env=None, result=None, ok_returncodes=(0,))``: ``{out}`` in ``argv`` becomes a fresh empty
   directory per run (deleted afterwards); ``result(out)`` returns a dict of numbers read from it
   (documents written, ...), merged into the run's ``values``.
 - ``call(name, "module:function", **kwargs)``: runs ``function(**kwargs)`` in a fresh
@@ -27,7 +27,11 @@ Every measured side runs as its own subprocess, so each side pays its own start-
 - ``print_table(title, results, rate=None, baseline=0)``: one table: wall and CPU seconds
   (medians), each side's ratio to the baseline side as median and [min-max] over the rounds
   (the ratio is taken per round, both sides measured in that round), peak RSS, and
-  ``rate``/s from the values (``rate="docs"`` -> docs/s of wall time). ``note=`` adds a line.
+  ``rate``/s from the values (``rate="docs"`` -> docs/s of wall time). ``note=`` adds a line;
+  ``baseline`` may be a list, one baseline index per side (pairs in one table).
+- ``parse_args(parser, argv, quick={...}, smoke={...})``: every bench's sizes: adds ``--quick``
+  (CI-sized, under a minute: ``make bench``) and ``--smoke`` (seconds: tests/test_bench.py), each
+  setting the given argument values over the defaults and the command line.
 
 What is measured, per run:
 - wall: ``time.perf_counter`` around the child, start-up included.
@@ -44,6 +48,7 @@ What is measured, per run:
 """
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
@@ -60,7 +65,7 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
-POLL_S = 0.02
+POLL_S = 0.1  # psutil walks every process of the machine per poll: a cost to the machine
 RESULT_ENV = "BENCH_RESULT_PATH"
 
 
@@ -71,6 +76,7 @@ class Side:
     argv: list[str]
     env: dict[str, str] | None = None
     result: Callable[[Path], dict] | None = None
+    ok_returncodes: tuple[int, ...] = (0,)
 
 
 @dataclass
@@ -114,7 +120,7 @@ def measure(side: Side) -> Run:
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        if proc.returncode not in side.ok_returncodes:
             log.seek(0)
             sys.stderr.write(log.read()[-4000:].decode(errors="replace"))
             raise SystemExit(f"bench side {side.name!r} failed ({proc.returncode}): {' '.join(argv)}")
@@ -195,16 +201,17 @@ def ratio_cell(results: list[SideResult], index: int, baseline: int, attr: str) 
     return f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]"
 
 
-def format_table(title: str, results: list[SideResult], rate: str | None = None, baseline: int = 0,
-                 note: str | None = None) -> str:
+def format_table(title: str, results: list[SideResult], rate: str | None = None,
+                 baseline: int | list[int] = 0, note: str | None = None) -> str:
     rounds = min(len(r.runs) for r in results)
+    bases = baseline if isinstance(baseline, list) else [baseline] * len(results)
     header = ["side", "wall s", "wall vs base", "CPU s", "CPU vs base", "peak RSS tree MB", "max RSS 1 proc MB"]
     if rate:
         header += [rate, f"{rate}/s"]
     rows = []
     for i, res in enumerate(results):
-        row = [res.side.name, f"{res.median('wall_s'):.2f}", ratio_cell(results, i, baseline, "wall_s"),
-               f"{res.median('cpu_s'):.2f}", ratio_cell(results, i, baseline, "cpu_s"),
+        row = [res.side.name, f"{res.median('wall_s'):.2f}", ratio_cell(results, i, bases[i], "wall_s"),
+               f"{res.median('cpu_s'):.2f}", ratio_cell(results, i, bases[i], "cpu_s"),
                f"{res.median('peak_rss_tree_mb'):.0f}", f"{res.median('max_rss_proc_mb'):.0f}"]
         if rate:
             count = res.median_value(rate)
@@ -214,17 +221,31 @@ def format_table(title: str, results: list[SideResult], rate: str | None = None,
     widths = [max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(header)]
     line = lambda cells: "  ".join(  # noqa: E731
         c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths)))
+    base_names = "', '".join(dict.fromkeys(results[b].side.name for b in bases))
     text = [f"\n## {title}", f"medians of {rounds} interleaved round(s); vs base = ratio to "
-            f"'{results[baseline].side.name}' per round, median [min-max]", line(header),
+            f"'{base_names}' per round, median [min-max]", line(header),
             line(["-" * w for w in widths]), *map(line, rows)]
     if note:
         text.append(note)
     return "\n".join(text)
 
 
-def print_table(title: str, results: list[SideResult], rate: str | None = None, baseline: int = 0,
-                note: str | None = None) -> None:
+def print_table(title: str, results: list[SideResult], rate: str | None = None,
+                baseline: int | list[int] = 0, note: str | None = None) -> None:
     print(format_table(title, results, rate, baseline, note), flush=True)
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None = None, quick: dict | None = None,
+               smoke: dict | None = None) -> argparse.Namespace:
+    """``parser.parse_args`` with ``--quick`` and ``--smoke`` size modes (see the module docstring)."""
+    parser.add_argument("--quick", action="store_true", help=f"CI-sized run, under a minute: {quick}")
+    parser.add_argument("--smoke", action="store_true", help=f"seconds, for the test suite: {smoke}")
+    args = parser.parse_args(argv)
+    for flag, values in (("quick", quick), ("smoke", smoke)):
+        if getattr(args, flag):
+            for key, value in (values or {}).items():
+                setattr(args, key, value)
+    return args
 
 
 def _run_call(target: str, kwargs_json: str) -> None:

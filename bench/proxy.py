@@ -7,18 +7,31 @@ dense bf16 peaks for known GPUs, and for CPUs threads x clock x FP32 FLOPs/cycle
 /proc/cpuinfo (AVX-512: 64, AVX2+FMA: 32) - a rough upper bound, so read CPU MFU as indicative.
 
     python bench/proxy.py                              # CPU: short runs of every preset
+    python bench/proxy.py --quick                      # tiny and small presets
     python bench/proxy.py --device cuda --batch-size 16 --seq-len 1024 --steps 20
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from curation.proxy.model import ProxyLM, flops_per_token, next_token_targets, preset
-from curation.proxy.train import TrainSettings, autocast, make_optimizer, maybe_compile, resolve_device, seed_everything
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # noqa: E402
+from curation.proxy.model import ProxyLM, flops_per_token, next_token_targets, preset  # noqa: E402
+from curation.proxy.train import (  # noqa: E402
+    TrainSettings,
+    autocast,
+    make_optimizer,
+    maybe_compile,
+    resolve_device,
+    seed_everything,
+)
 
 GPU_BF16_PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0}
 
@@ -92,7 +105,7 @@ def bench_preset(name: str, args, device: torch.device) -> dict:
     return {"preset": name, "params": model.num_params(), "tok_s": tok_s, "tflops": achieved}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--presets", default="tiny,small,gpt2-124m")
     p.add_argument("--device", default="auto")
@@ -105,7 +118,8 @@ def main() -> None:
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.compile (default: on for CUDA, off for CPU)")
     p.add_argument("--peak-tflops", type=float, help="peak FLOP/s of the device, in TFLOP/s")
-    args = p.parse_args()
+    args = harness.parse_args(p, argv, quick={"presets": "tiny,small", "repeats": 3},
+                              smoke={"presets": "tiny", "repeats": 1, "seq_len": 64})
     device = resolve_device(args.device)
     peak = peak_tflops(device, args.peak_tflops)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()}"

@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench import harness  # noqa: E402
 from filters.quality.classifier import QualityModel, normalize_for_quality  # noqa: E402
 from filters.quality.config import TrainConfig  # noqa: E402
 from filters.quality.metrics import roc_auc  # noqa: E402
@@ -86,13 +87,14 @@ def bench_sklearn(train, test, ngram_range: tuple[int, int], n_features: int, se
             "auc": roc_auc(scores[:n], scores[n:]), "model_mb": model.coef_.nbytes / 1e6}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=3000, help="documents per class (before the 80/20 split)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-features", type=int, default=2 ** 18, help="hashed features for the sklearn models")
-    args = parser.parse_args()
+    args = harness.parse_args(parser, argv, quick={"docs": 1000, "repeats": 1},
+                              smoke={"docs": 150, "repeats": 1, "n_features": 2 ** 14})
     train, test = make_data(args.docs, args.seed)
     print(f"data: {len(train[0])}+{len(train[1])} train, {len(test[0])}+{len(test[1])} held-out documents; "
           f"{args.repeats} repeat(s), medians")

@@ -35,6 +35,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import harness  # noqa: E402
+
 LOGNORMAL_MU, LOGNORMAL_SIGMA = float(np.log(400)), 1.2
 
 
@@ -270,7 +272,7 @@ def blend_comparison(revision: str, n_docs: int, rounds: int) -> None:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", before], capture_output=True)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=2000, help="documents for the pipeline run")
     parser.add_argument("--pack-docs", type=int, default=40_000, help="document lengths for the packing table")
@@ -280,7 +282,9 @@ def main() -> None:
     parser.add_argument("--before", default="99207a2", help="revision to compare against (blend, tokens/s)")
     parser.add_argument("--blend-docs", type=int, default=6000, help="documents for the before/after table")
     parser.add_argument("--only-blend", action="store_true", help="print the before/after table only")
-    args = parser.parse_args()
+    args = harness.parse_args(parser, argv, quick={"docs": 500, "pack_docs": 10_000, "repeats": 1, "blend_docs": 1500},
+                              smoke={"docs": 60, "pack_docs": 500, "repeats": 1, "bucket_tokens": 1 << 16,
+                                     "blend_docs": 300})
     os.environ["CURATION_BEAM_MODE"] = args.beam_mode
 
     blend_comparison(args.before, args.blend_docs, args.repeats)

@@ -5,7 +5,7 @@ the shipped book chapters, web pages and multilingual lines, re-mixed into new d
 - training wall time through our CLI vs the library's own file trainer on the same text
   (ratio; goal <= 1.1x), and the CPU time (user + system, all threads) of each side, which a
   busy shared machine disturbs less than wall time,
-- peak memory (VmHWM of the child process: ru_maxrss would carry this parent's over exec) of both,
+- peak memory (RSS of each side's process tree, ``bench/harness.py``) of both,
 - encode throughput (tokens/s) of ``tokenizer.load(DIR).encode_batch`` (and sentencepiece's
   own batch encoder for the sentencepiece models).
 
@@ -19,15 +19,21 @@ What each side does (same documents, same vocabulary size, same trainer settings
   * sentencepiece: the documents' non-blank lines through ``sentence_iterator`` (lines of the
     plain file = the same sentences), then the model converted to ``tokenizer.json``;
   then tokenizer.json, special_tokens.json and the report written.
-- direct: a fresh process, import the library, train from ``corpus.txt`` (the same documents,
-  one after another, each + "\n") with the same trainer settings: hf BPE byte-level,
+- direct: a fresh process, import the library, train with the same trainer settings from
+  the same documents: hf BPE and WordPiece and sentencepiece from ``corpus.txt`` (the documents
+  one after another, each + "\n"); hf Unigram from the documents of ``corpus.jsonl`` through
+  ``train_from_iterator`` in batches of 1000, as ours (lines would be 4x less work: Unigram's
+  metaspace words span line breaks). hf BPE byte-level,
   min_frequency 2; WordPiece NFKC + BERT pre-tokenizer; Unigram NFKC + Metaspace, max piece
   16; sentencepiece with our fixed options (byte fallback, identity normalisation, ...).
   Differences kept small on purpose: ours adds printable ASCII to the initial alphabet (hf),
   ``##c`` continuation symbols (WordPiece) and post-processing; neither side is given threads
-  the other lacks (both use all cores).
+  the other lacks (both use all cores). Start-up (interpreter and imports) is in both sides'
+  wall time; rounds are interleaved (``bench/harness.py``), one table for all pairs, each CLI
+  row's ratio taken against its own direct row.
 
-    python bench/tokenizer.py [--mb 50] [--repeats 3] [--vocab 8000] [--pairs hf:bpe,sentencepiece:unigram]
+    python bench/tokenizer.py [--mb 50] [--rounds 3] [--vocab 8000] [--pairs hf:bpe,sentencepiece:unigram]
+    python bench/tokenizer.py --quick
 """
 from __future__ import annotations
 
@@ -35,9 +41,7 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,15 +49,27 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from bench import harness  # noqa: E402
+
 PAIRS = ["hf:bpe", "hf:wordpiece", "hf:unigram", "sentencepiece:bpe", "sentencepiece:unigram"]
 
-# The library called directly, in a child process: train from a plain text file, print peak RSS.
-DIRECT = r'''
-import json, sys, os
-backend, algorithm, vocab, text_file, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-os.makedirs(out, exist_ok=True)
-if backend == "hf":
-    from tokenizers import Tokenizer, models, pre_tokenizers, normalizers, trainers, decoders
+
+def train_direct(backend: str, algorithm: str, vocab: int, text_file: str, jsonl: str, out: str) -> dict:
+    """The library called directly, in a fresh process (``harness.call``)."""
+    os.makedirs(out, exist_ok=True)
+    if backend == "sentencepiece":
+        import sentencepiece as spm
+
+        spm.SentencePieceTrainer.train(
+            input=text_file, model_prefix=os.path.join(out, "spm"), model_type=algorithm,
+            vocab_size=vocab, byte_fallback=True, character_coverage=0.9995, normalization_rule_name="identity",
+            remove_extra_whitespaces=False, allow_whitespace_only_pieces=True, input_sentence_size=0,
+            shuffle_input_sentence=False, required_chars="".join(chr(c) for c in range(0x21, 0x7F)),
+            max_sentence_length=1 << 16, pad_id=0, bos_id=1, eos_id=2, unk_id=3, user_defined_symbols=["<mask>"],
+            num_threads=os.cpu_count(), minloglevel=2)
+        return {}
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
     specials = ["<pad>", "<s>", "</s>", "<unk>", "<mask>"]
     if algorithm == "bpe":
         tok = Tokenizer(models.BPE())
@@ -65,32 +81,32 @@ if backend == "hf":
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = normalizers.NFKC()
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab, min_frequency=2, special_tokens=specials, show_progress=False)
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab, min_frequency=2, special_tokens=specials,
+                                            show_progress=False)
     else:
         tok = Tokenizer(models.Unigram())
         tok.normalizer = normalizers.NFKC()
         tok.pre_tokenizer = pre_tokenizers.Metaspace()
-        trainer = trainers.UnigramTrainer(vocab_size=vocab, special_tokens=specials, unk_token="<unk>", show_progress=False)
-    tok.train([text_file], trainer)
+        trainer = trainers.UnigramTrainer(vocab_size=vocab, special_tokens=specials, unk_token="<unk>",
+                                          max_piece_length=16, show_progress=False)
+    if algorithm == "unigram":  # whole documents, as ours
+        tok.train_from_iterator(_document_batches(jsonl), trainer=trainer)
+    else:
+        tok.train([text_file], trainer)
     tok.save(os.path.join(out, "tokenizer.json"))
-else:
-    import sentencepiece as spm
-    spm.SentencePieceTrainer.train(input=text_file, model_prefix=os.path.join(out, "spm"), model_type=algorithm,
-        vocab_size=vocab, byte_fallback=True, character_coverage=0.9995, normalization_rule_name="identity",
-        remove_extra_whitespaces=False, allow_whitespace_only_pieces=True, input_sentence_size=0,
-        shuffle_input_sentence=False, required_chars="".join(chr(c) for c in range(0x21, 0x7F)),
-        max_sentence_length=1 << 16, pad_id=0, bos_id=1, eos_id=2, unk_id=3, user_defined_symbols=["<mask>"],
-        num_threads=os.cpu_count(), minloglevel=2)
-print(json.dumps({"maxrss_kb": int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])}))
-'''
+    return {}
 
-# Our CLI, in a child process: print peak RSS afterwards.
-OURS = r'''
-import json, sys
-from pipelines.cli import main
-rc = main(sys.argv[1:])
-print(json.dumps({"rc": rc, "maxrss_kb": int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])}))
-'''
+
+def _document_batches(jsonl: str, size: int = 1000):
+    batch = []
+    with open(jsonl, encoding="utf-8") as rows:
+        for line in rows:
+            batch.append(json.loads(line)["text"])
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
 def build_corpus(target_bytes: int, folder: str, seed: int = 0) -> tuple[str, str, list[str]]:
@@ -121,24 +137,6 @@ def build_corpus(target_bytes: int, folder: str, seed: int = 0) -> tuple[str, st
     return jsonl, plain, texts
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_child(code: str, args: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user + system, all threads) and peak RSS (kB) of one child."""
-    started, cpu = time.perf_counter(), _children_cpu()
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO)
-    seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
-    if proc.returncode != 0:
-        raise RuntimeError(f"child failed: {proc.stderr[-2000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    if result.get("rc", 0) != 0:
-        raise RuntimeError(f"CLI failed: {proc.stderr[-2000:]}")
-    return seconds, cpu, result["maxrss_kb"]
-
-
 def encode_throughput(out: str, texts: list[str], backend: str, repeats: int) -> tuple[float, float | None]:
     import tokenizer
 
@@ -162,14 +160,16 @@ def encode_throughput(out: str, texts: list[str], backend: str, repeats: int) ->
     return statistics.median(ours), native
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=float, default=50.0, help="corpus size in MB (default 50)")
     parser.add_argument("--vocab", type=int, default=8000)
-    parser.add_argument("--repeats", type=int, default=1, help="training runs per side (median)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved training runs per side (median)")
     parser.add_argument("--encode-mb", type=float, default=5.0, help="text encoded for throughput (MB)")
     parser.add_argument("--pairs", default=",".join(PAIRS), help="comma-separated backend:algorithm")
-    args = parser.parse_args()
+    args = harness.parse_args(parser, argv, quick={"mb": 2.0, "vocab": 2000, "encode_mb": 1.0},
+                              smoke={"mb": 0.2, "vocab": 600, "encode_mb": 0.1,
+                                     "pairs": "hf:unigram,sentencepiece:bpe"})
 
     with tempfile.TemporaryDirectory(prefix="bench-tok-") as tmp:
         jsonl, plain, texts = build_corpus(int(args.mb * 1e6), tmp)
@@ -179,35 +179,28 @@ def main() -> int:
                 break
             encode_texts.append(text)
             size += len(text.encode())
-        print(f"corpus: {len(texts):,} documents, {os.path.getsize(plain) / 1e6:.1f} MB of text "
-              f"(JSONL {os.path.getsize(jsonl) / 1e6:.1f} MB); vocab {args.vocab}; {os.cpu_count()} cores; "
-              f"encode sample {size / 1e6:.1f} MB; repeats {args.repeats}")
-        header = (f"{'pair':<22} {'CLI s':>8} {'direct s':>9} {'ratio':>6} {'CLI cpu':>8} {'dir cpu':>8} "
-                  f"{'cpu ratio':>9} {'CLI MB':>8} {'direct MB':>10} {'encode tok/s':>13} {'sp native tok/s':>16}")
-        print(header)
-        print("-" * len(header))
-        for pair in args.pairs.split(","):
-            backend, algorithm = pair.split(":")
-            ours_t, ours_c, ours_m, direct_t, direct_c, direct_m = [], [], [], [], [], []
-            out = os.path.join(tmp, f"ours-{backend}-{algorithm}")
-            for _ in range(args.repeats):
-                t, c, m = run_child(OURS, ["tokenizer", "train", "--input", jsonl, "--output", out, "--backend", backend,
-                                        "--algorithm", algorithm, "--vocab-size", str(args.vocab), "-q"])
-                ours_t.append(t)
-                ours_c.append(c)
-                ours_m.append(m)
-                t, c, m = run_child(DIRECT, [backend, algorithm, str(args.vocab), plain,
-                                          os.path.join(tmp, f"direct-{backend}-{algorithm}")])
-                direct_t.append(t)
-                direct_c.append(c)
-                direct_m.append(m)
-            tps, native = encode_throughput(out, encode_texts, backend, max(args.repeats, 3))
-            ct, dt = statistics.median(ours_t), statistics.median(direct_t)
-            cc, dc = statistics.median(ours_c), statistics.median(direct_c)
-            print(f"{backend + ' ' + algorithm:<22} {ct:>8.1f} {dt:>9.1f} {ct / dt:>6.2f} {cc:>8.1f} {dc:>8.1f} "
-                  f"{cc / dc:>9.2f} "
-                  f"{max(ours_m) / 1024:>8.0f} {max(direct_m) / 1024:>10.0f} {tps:>13,.0f} "
-                  f"{(f'{native:,.0f}' if native else '-'):>16}", flush=True)
+        pairs = [pair.split(":") for pair in args.pairs.split(",")]
+        sides, baselines = [], []
+        for backend, algorithm in pairs:
+            ours = os.path.join(tmp, f"ours-{backend}-{algorithm}")
+            sides.append(harness.Side(f"{backend} {algorithm}: curation tokenizer train", [
+                sys.executable, "-m", "curation", "tokenizer", "train", "--input", jsonl, "--output", ours,
+                "--backend", backend, "--algorithm", algorithm, "--vocab-size", str(args.vocab), "-q"]))
+            sides.append(harness.call(f"{backend} {algorithm}: the library directly", "bench.tokenizer:train_direct",
+                                      backend=backend, algorithm=algorithm, vocab=args.vocab, text_file=plain,
+                                      jsonl=jsonl, out="{out}"))
+            baselines += [len(sides) - 1, len(sides) - 1]
+        results = harness.compare(sides, rounds=args.rounds)
+        harness.print_table(
+            f"tokenizer training: {len(texts):,} documents, {os.path.getsize(plain) / 1e6:.1f} MB of text, "
+            f"vocab {args.vocab}, {os.cpu_count()} cores", results, baseline=baselines)
+        print(f"\nencode throughput, {size / 1e6:.1f} MB of documents (median of 3)")
+        print(f"{'pair':<24}{'tokenizer.load().encode_batch tok/s':>38}{'sentencepiece native tok/s':>28}")
+        for backend, algorithm in pairs:
+            tps, native = encode_throughput(os.path.join(tmp, f"ours-{backend}-{algorithm}"), encode_texts,
+                                            backend, 3)
+            print(f"{backend + ' ' + algorithm:<24}{tps:>38,.0f}{(f'{native:,.0f}' if native else '-'):>28}",
+                  flush=True)
     return 0
 
 

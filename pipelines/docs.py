@@ -145,7 +145,7 @@ def run(config: DocsConfig, output_dir: str, beam_args: list[str] | None = None,
         echo: bool = True) -> dict[str, dict[str, int]]:
     """Run the docs pipeline to completion; returns the counters (also in stats.json)."""
     files = resolve_inputs(config)
-    options = make_options(beam_args)
+    options = make_options(beam_args, [f for f, _ in files])
     started = time.time()
     if echo:
         print(f"curation docs: {len(files)} input file(s) -> {output_dir} on {runner_name(options)}", flush=True)

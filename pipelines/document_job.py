@@ -26,7 +26,7 @@ def run_document_job(inputs: list[str] | str, output_dir: str, transform: Callab
     Inputs are matched now, so a glob that matches nothing fails before any work starts.
     """
     reader = ReadDocuments(inputs)
-    options = make_options(beam_args)
+    options = make_options(beam_args, reader.files)
     if echo:
         print(f"{label}: {len(reader.files)} input file(s) -> {output_dir} on {runner_name(options)}", flush=True)
     pipeline = beam.Pipeline(options=options)

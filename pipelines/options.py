@@ -2,8 +2,12 @@
 
 Beam's default "DirectRunner" first tries the Prism runner, which downloads a
 binary at run time; offline that fails (quietly) before Beam falls back. We name
-the in-process ``FnApiRunner`` explicitly instead, in multi-processing mode over
-all cores, so nothing is ever downloaded. Any flag the user passes after ``--``
+the in-process ``FnApiRunner`` explicitly instead, so nothing is ever downloaded.
+Its mode is chosen from the job's input bytes: one process (``in_memory``) below
+``MULTI_PROCESS_MIN_BYTES``, multi-processing over all cores from there on (worker
+start-up costs more than it saves on small inputs; bench/runner_mode.py measures
+the crossover, README "Local runner mode"). ``CURATION_BEAM_MODE`` or an explicit
+``--direct_running_mode`` wins. Any flag the user passes after ``--``
 (``--runner=DataflowRunner --project=... --temp_location=gs://...``) goes to
 Beam unchanged and wins over these defaults.
 """
@@ -26,11 +30,35 @@ def _has_flag(args: list[str], name: str) -> bool:
     return any(a == f"--{name}" or a.startswith(f"--{name}=") for a in args)
 
 
-def local_defaults(args: list[str]) -> list[str]:
+# Below this many input bytes (local files) one process beats multi-processing; measured with
+# bench/runner_mode.py (README, "Local runner mode"). Inputs of unknown size count as large.
+MULTI_PROCESS_MIN_BYTES = 16 * 10**6
+
+
+def local_mode(input_bytes: int | None) -> str:
+    """The local runner mode: ``CURATION_BEAM_MODE`` if set, else chosen from the input bytes."""
+    chosen = os.environ.get("CURATION_BEAM_MODE")
+    if chosen:
+        return chosen
+    small = input_bytes is not None and input_bytes < MULTI_PROCESS_MIN_BYTES
+    return "in_memory" if small else "multi_processing"
+
+
+def input_bytes(paths: list[str]) -> int | None:
+    """Total size of ``paths``; None when one is not a local file (size unknown without a round trip)."""
+    total = 0
+    for path in paths:
+        if "://" in path or not os.path.isfile(path):
+            return None
+        total += os.path.getsize(path)
+    return total
+
+
+def local_defaults(args: list[str], input_size: int | None = None) -> list[str]:
     """The default flags added for the local runner when the user did not choose."""
     if _has_flag(args, "runner"):
         return []
-    mode = os.environ.get("CURATION_BEAM_MODE", "multi_processing")
+    mode = local_mode(input_size)
     defaults = [f"--runner={LOCAL_RUNNER_CLASS}"]
     if not _has_flag(args, "direct_running_mode"):
         defaults.append(f"--direct_running_mode={mode}")
@@ -40,14 +68,16 @@ def local_defaults(args: list[str]) -> list[str]:
     return defaults
 
 
-def make_options(beam_args: list[str] | None = None) -> PipelineOptions:
+def make_options(beam_args: list[str] | None = None, input_files: list[str] | None = None) -> PipelineOptions:
     """PipelineOptions from the user's Beam flags plus local-runner defaults.
 
-    ``CURATION_BEAM_MODE=in_memory`` selects the single-process mode (tests use it:
-    start-up dominates small jobs).
+    ``input_files``: the job's inputs, whose total size picks the local mode (see
+    ``local_mode``); without them the mode is multi-processing.
+    ``CURATION_BEAM_MODE=in_memory`` forces the single-process mode (tests use it).
     """
     args = [_alias(a) for a in beam_args or []]
-    options = PipelineOptions(local_defaults(args) + args)
+    size = input_bytes(input_files) if input_files is not None else None
+    options = PipelineOptions(local_defaults(args, size) + args)
     set_filesystem_options(options)  # the launcher reads and writes object stores with the same flags
     return options
 
@@ -57,6 +87,15 @@ def _alias(arg: str) -> str:
         name = arg.split("=", 1)[1]
         return f"--runner={RUNNER_ALIASES.get(name, name)}"
     return arg
+
+
+def describe_local_mode(beam_args: list[str]) -> str | None:
+    """How a job of several stages picks its local mode, when each stage picks it from its input."""
+    args = list(beam_args)
+    if _has_flag(args, "runner") or _has_flag(args, "direct_running_mode") or os.environ.get("CURATION_BEAM_MODE"):
+        return None
+    return (f"{LOCAL_RUNNER} (per stage: in_memory below {MULTI_PROCESS_MIN_BYTES / 1e6:g} MB of input, "
+            f"multi_processing over {os.cpu_count()} cores above)")
 
 
 def runner_name(options: PipelineOptions) -> str:

@@ -36,6 +36,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from curation.io.paths import expand
 from curation.shards.blend import blend_order, blend_times, row_permutation
 from curation.shards.format import MANIFEST_NAME, SHARD_GLOB, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
@@ -379,7 +380,8 @@ def run_shards(config: MixtureConfig, tokenizer_dir: str, output_dir: str,
     if "://" not in output_dir:
         os.makedirs(output_dir, exist_ok=True)
         clear_previous(output_dir)
-    pipeline = beam.Pipeline(options=make_options(beam_args))
+    inputs = expand([path for source in config.sources for path in source.paths])
+    pipeline = beam.Pipeline(options=make_options(beam_args, inputs))
     _ = pipeline | "Shards" >> BuildShards(config, tokenizer_dir, output_dir, info)
     run_and_report(pipeline, output_dir, echo=echo)
     with open(os.path.join(output_dir, MANIFEST_NAME)) as fh:

@@ -215,15 +215,33 @@ def write_wet(path: Path, pages: list[Page]) -> None:
     path.write_bytes(buf.getvalue())
 
 
+def book_chapters() -> tuple[list[list[str]], list[list[str]]]:
+    """The book's chapters as (web, reference): from ../shared when it is there (the sample is built
+    from it), else from the reference chapters the sample ships (benchmark copies on a fresh clone:
+    their text is remixed anyway)."""
+    if BOOK.exists():
+        chapters = T.gutenberg_chapters(str(BOOK))
+        return chapters[:22], chapters[22:]
+    by_chapter: dict[str, list[str]] = {}
+    with open(REPO / "sample" / "reference" / "books.jsonl", encoding="utf-8") as rows:
+        for line in rows:
+            row = json.loads(line)
+            by_chapter.setdefault(row["url"].split("#ch")[1].split("-")[0], []).extend(row["text"].split("\n"))
+    chapters = list(by_chapter.values())
+    half = max(1, len(chapters) * 2 // 3)
+    return chapters[:half], chapters[half:]
+
+
 def build_pages(seed: int = 20240522, copy: int = 0) -> tuple[list[Page], list[dict]]:
     rng = random.Random(seed + copy)
-    chapters = T.gutenberg_chapters(str(BOOK))
-    web_chapters, reference_chapters = chapters[:22], chapters[22:]
+    web_chapters, reference_chapters = book_chapters()
     if copy:
         web_chapters, reference_chapters = remix(web_chapters, rng), remix(reference_chapters, rng)
     date = f"2024-05-{18 + copy % 10:02d}T0{copy % 10}:00:00Z"
     badwords = []
     words_file = SHARED / "ldnoobw" / "en"
+    if not words_file.exists():  # a fresh clone: the copy the package ships
+        words_file = REPO / "filters" / "data" / "badwords" / "en"
     if words_file.exists():
         badwords = sorted(w for w in words_file.read_text().split("\n") if w and " " not in w)[:40]
     pages = prose_pages(web_chapters, rng, date)

@@ -1,7 +1,12 @@
 """The bench harness and the real-page WARC builder do what the benches rely on."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from bench import harness
 from bench.bench_warc import build_warcs, real_pages
@@ -38,3 +43,19 @@ def test_bench_warc_cycles_real_pages_with_fresh_urls_and_ids(tmp_path):
     assert len({r.url for r in records}) == len(records)
     assert len({r.record_id for r in records}) == len(records)
     assert all(r.content_type.startswith("text/html") for r in records)
+
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
+LIBRARIES = {"harness.py", "bench_warc.py"}  # what the benches import; not benches themselves
+BENCHES = sorted(p.name for p in BENCH_DIR.glob("*.py") if p.name not in LIBRARIES)
+
+
+@pytest.mark.parametrize("script", BENCHES)
+def test_every_bench_runs_in_smoke_mode(script, tmp_path):
+    """``--smoke``: the bench's whole code path at the smallest size, so no bench can rot
+    (``--quick``, what ``make bench`` runs, is the same code at CI size)."""
+    env = {k: v for k, v in os.environ.items() if k != "CURATION_BEAM_MODE"} | {"TMPDIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(BENCH_DIR / script), "--smoke"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.stdout.strip()

@@ -42,9 +42,10 @@ def handle(args: argparse.Namespace) -> int:
     section = "dedup" if "dedup" in read_yaml(args.config) else None
     config = load_config(DedupConfig, args.config, args.set, section=section, threshold=args.threshold,
                          num_perm=args.num_perm, emit_pairs=True if args.pairs else None)
-    options = make_options(args.beam_args)
+    reader = ReadDocuments(args.input)
+    options = make_options(args.beam_args, reader.files)
     pipeline = beam.Pipeline(options=options)
-    read = pipeline | "Read" >> ReadDocuments(args.input)
+    read = pipeline | "Read" >> reader
     result = read.docs | "Dedup" >> Deduplicate(config, index=args.index, write_index=bool(args.index))
     result["kept"] | "WriteKept" >> WriteDocuments(join(args.output, "documents"), args.format)
     if args.keep_duplicates:

@@ -6,7 +6,7 @@ import os
 import time
 
 from curation.report.funnel import FunnelRow, format_funnel, ingest_row, load_counters, stage_rows
-from pipelines.options import make_options, runner_name
+from pipelines.options import describe_local_mode, make_options, runner_name
 from pipelines.run.config import RunConfig
 from pipelines.run.planner import MARKER, Planner, Stage, execute
 from pipelines.run.provenance import provenance
@@ -40,7 +40,7 @@ def run_job(config: RunConfig, output: str, beam_args: list[str], dry_run: bool 
             stop_after: str | None = None, echo: bool = True, command: list[str] | None = None) -> int:
     planner = Planner(config, output, beam_args, echo=echo)
     stages = planner.plan()
-    runner = runner_name(make_options(planner.beam_args))
+    runner = describe_local_mode(planner.beam_args) or runner_name(make_options(planner.beam_args))
     if stop_after and stop_after not in {s.name for s in stages}:
         raise ValueError(f"--stop-after {stop_after!r} is not a stage; stages: {[s.name for s in stages]}")
     if echo or dry_run:
