@@ -23,6 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import harness  # noqa: E402
+
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
+    args = harness.parse_args(parser, argv, quick={"items": 2000, "repeats": 1}, smoke={"items": 100, "repeats": 1})
 
     from filters.decontam import Decontaminator, EvalIndex
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         index = EvalIndex.build([str(path)], n=13)
         build_s = time.perf_counter() - started
         grew = rss_mb() - before
-    docs = [{**b, "text": b["text"] + ("\n" + passages[i] if i % 4 == 0 else "")} for i, b in enumerate(books)]
+    docs = [{**b, "text": b["text"] + ("\n" + passages[i % len(passages)] if i % 4 == 0 else "")} for i, b in enumerate(books)]
     step = Decontaminator(index=index)
     times, counts = [], {}
     for _ in range(args.repeats):

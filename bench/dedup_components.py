@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
+from bench import harness  # noqa: E402
 from filters.dedup_clusters import Node, UnionFind  # noqa: E402
 
 
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-rounds", type=int, default=None, help="rounds unrolled (default: DedupConfig's)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    args = harness.parse_args(parser, argv, quick={"edges": 100_000, "repeats": 1},
+                              smoke={"edges": 2000, "repeats": 1})
 
     from filters.dedup_config import DedupConfig
 
@@ -189,4 +191,7 @@ class UnionFindCombineFn(beam.CombineFn):
 
 
 if __name__ == "__main__":
-    main()
+    # Run from the module, not __main__: Beam's worker processes unpickle this file's DoFns by module name.
+    from bench.dedup_components import main as module_main
+
+    module_main()

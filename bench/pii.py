@@ -17,12 +17,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import harness  # noqa: E402
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("--set", default=str(REPO / "tests" / "data" / "pii" / "labelled.jsonl"))
-    args = parser.parse_args(argv)
+    args = harness.parse_args(parser, argv)  # one labelled set: --quick and --smoke run all of it
 
     from filters.pii import PiiRedactor
     from filters.pii_eval import score

@@ -26,6 +26,8 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import harness  # noqa: E402
+
 PER_TOKEN = ("input_ids", "attention_mask", "segment_ids", "position_ids", "loss_mask")
 PLANTS = ("random_ids", "other_tokenizer", "shuffled_within_rows", "one_document_repeated", "no_loss_targets",
           "all_padding")
@@ -86,12 +88,16 @@ def plant(kind: str, cols: dict, table: pa.Table, vocab: int, pad: int, rng: np.
     return cols, table, None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--steps", type=int, default=None, help="proxy steps (default: validate's default)")
     parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
+    parser.add_argument("--validate-set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="validate settings (e.g. probe_steps=1 batch_size=4)")
+    fast = ["probe_steps=1", "batch_size=2", "eval_rows_per_shard=4"]
+    args = harness.parse_args(parser, argv, quick={"docs": 1000, "steps": 20},
+                              smoke={"docs": 300, "steps": 4, "validate_set": fast})
     os.environ.setdefault("CURATION_BEAM_MODE", "in_memory")
     from bench.shards import make_blend_corpus, train_bench_tokenizer
     from curation.io.docfiles import iter_texts
@@ -119,7 +125,7 @@ def main() -> None:
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
         steps = ["--steps", str(args.steps)] if args.steps is not None else []
         cli(["validate", str(out), "--report", str(Path(tmp) / "report"), "--model", "tiny",
-             "--device", args.device, *steps])
+             "--device", args.device, *steps, *[f"--set={kv}" for kv in args.validate_set]])
         result = json.loads((Path(tmp) / "report" / "validation.json").read_text())
     print(f"\nproxy: {result['proxy'].get('steps')} steps, tiny preset, {len(result['shards'])} shards "
           f"({len(planted)} planted)")

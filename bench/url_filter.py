@@ -22,6 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import harness  # noqa: E402
+
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -36,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 3_000_000])
     parser.add_argument("--urls", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
+    args = harness.parse_args(parser, argv, quick={"sizes": [10_000, 100_000], "urls": 50_000, "repeats": 1},
+                              smoke={"sizes": [1000], "urls": 1000, "repeats": 1})
 
     from filters.url_filter import UrlFilter
 
