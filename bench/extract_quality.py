@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
+from bench import harness  # noqa: E402
+
 SHARED_BOOK = REPO.parent.parent / "shared" / "data" / "real-sample" / "gutenberg-3261-news-from-nowhere.htm"
 
 # Hand labels: url -> (content lines, boilerplate lines). Lines neither listed (infobox cells,
@@ -129,11 +131,11 @@ def run_setting(pages, setting: dict) -> tuple[list[str], float]:
     return out, time.perf_counter() - started
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--synthetic", type=int, default=60, help="synthetic sample pages (labelled)")
-    args = parser.parse_args()
+    args = harness.parse_args(parser, argv, quick={"repeats": 3}, smoke={"repeats": 1, "synthetic": 5})
     pages = load_pages(args.synthetic)
     real = [p for p in pages if p[0] in LABELS]
     print(f"{len(pages)} pages: {len(real)} real labelled, "
