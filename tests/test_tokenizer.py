@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pytest
 import sentencepiece as spm
 from tokenizers import Tokenizer
@@ -218,20 +219,34 @@ def test_info_and_encode_commands(trained, capsys):
 def test_bottom_k_sample_ignores_arrival_order():
     import random
 
-    from tokenizer.sample import BottomKSample
+    import xxhash
+
+    from tokenizer.sample import bottom_k_threshold
 
     texts = [f"document {i} " * (1 + i % 17) for i in range(400)] + ["duplicate text"] * 5
     results = set()
     for shuffle_seed in range(5):
         order = texts[:]
         random.Random(shuffle_seed).shuffle(order)
-        sample = BottomKSample(max_docs=150, max_bytes=9000, seed=11)
-        for text in order:
-            sample.add(text, text.encode())
-        kept = sample.texts()
-        assert sum(len(t) for t in kept) <= 9000 and len(kept) <= 150
+        hashes = np.array([xxhash.xxh3_64_intdigest(t.encode(), 11) for t in order], dtype=np.uint64)
+        threshold, docs, size = bottom_k_threshold(hashes, [len(t) for t in order], max_docs=150, max_bytes=9000)
+        kept = sorted(t for t, h in zip(order, hashes) if h < threshold)
+        assert len(kept) == docs <= 150 and sum(len(t) for t in kept) == size <= 9000
         results.add(tuple(kept))
     assert len(results) == 1
+
+
+def test_sample_over_the_held_size_is_spooled(corpus, tmp_path, monkeypatch):
+    # Above HELD_BYTES the texts wait in a spool file, not in memory: the same sample, the same tokenizer.
+    import tokenizer.sample
+
+    args = ["--max-bytes", "120000", "--seed", "3"]
+    one = _train(corpus["jsonl"], tmp_path / "held", "hf", "bpe", 500, *args)
+    monkeypatch.setattr(tokenizer.sample, "HELD_BYTES", 1000)
+    two = _train(corpus["jsonl"], tmp_path / "reread", "hf", "bpe", 500, *args)
+    reports = [json.load(open(os.path.join(d, "train_report.json"))) for d in (one, two)]
+    assert reports[0]["sample"] == reports[1]["sample"] and reports[0]["sample"]["budget_reached"]
+    assert reports[0]["tokenizer_sha256"] == reports[1]["tokenizer_sha256"]
 
 
 def test_text_fast_path_matches_document_reader(corpus, tmp_path):
