@@ -93,3 +93,28 @@ def clusters_from_edges(edges: Iterable[tuple[Node, Node]], rule: str = "highest
     for a, b in edges:
         uf.union(a, b)
     return sorted(uf.assignments(rule))
+
+
+def bucket_edges(members: Iterable[Node], verify: bool, verify_max_bucket: int) -> list[tuple[tuple[str, str], tuple]]:
+    """The candidate edges of one LSH bucket: ``((a.id, b.id), (a, b, trusted))`` with ``a.id < b.id``.
+
+    A bucket small enough to verify gives every pair (each to be checked by exact Jaccard,
+    ``trusted=False``); a bigger one, or any bucket when ``verify`` is off, gives a star from
+    its smallest id (``trusted=True``: connected with n-1 edges instead of n^2/2 pairs). A pair
+    of two indexed documents is never an edge (both are kept already). Empty for a bucket with
+    fewer than two distinct ids or only indexed ones.
+    """
+    nodes = sorted({m[0]: m for m in members}.values())  # one entry per id, id order
+    if len(nodes) < 2 or all(n[2] for n in nodes):
+        return []
+    if verify and len(nodes) <= verify_max_bucket:
+        return [((a[0], b[0]), (a, b, False)) for i, a in enumerate(nodes) for b in nodes[i + 1:] if not (a[2] and b[2])]
+    hub = nodes[0]
+    return [((hub[0], b[0]), (hub, b, True)) for b in nodes[1:] if not (hub[2] and b[2])]
+
+
+def merge_edge_copies(values: Iterable[tuple]) -> tuple:
+    """Copies of one edge from several buckets: same nodes; trusted if any bucket trusted it."""
+    values = list(values)
+    a, b, _ = values[0]
+    return a, b, any(v[2] for v in values)

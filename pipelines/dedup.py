@@ -42,6 +42,7 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 
+from filters.dedup_clusters import bucket_edges, merge_edge_copies
 from filters.dedup_config import DedupConfig
 from filters.minhash import MinHasher, band_keys, jaccard
 from pipelines.counters import CountingDoFn, counted
@@ -75,34 +76,16 @@ class _SignBatch(CountingDoFn):
 
 
 class _BucketEdges(CountingDoFn):
-    """A bucket's members -> candidate edges ``((a, b), (node_a, node_b, trusted))`` with ``a < b``."""
+    """A bucket's members -> candidate edges (``filters.dedup_clusters.bucket_edges``)."""
 
     def __init__(self, verify: bool, verify_max_bucket: int):
         self.verify, self.max_bucket = verify, verify_max_bucket
 
     def process(self, bucket):
-        _, members = bucket
-        nodes = sorted({m[0]: m for m in members}.values())  # one entry per id, id order
-        if len(nodes) < 2 or all(n[2] for n in nodes):
-            return
-        self.counters(NS).inc("buckets_multi")
-        if self.verify and len(nodes) <= self.max_bucket:
-            for i, a in enumerate(nodes):
-                for b in nodes[i + 1:]:
-                    if not (a[2] and b[2]):
-                        yield (a[0], b[0]), (a, b, False)
-        else:  # too big to verify pairwise (or no verification): a star keeps it connected
-            hub = nodes[0]
-            for b in nodes[1:]:
-                if not (hub[2] and b[2]):
-                    yield (hub[0], b[0]), (hub, b, True)
-
-
-def _merge_edge(values) -> tuple:
-    """Copies of one edge from several buckets: same nodes; trusted if any bucket trusted it."""
-    values = list(values)
-    a, b, _ = values[0]
-    return a, b, any(v[2] for v in values)
+        edges = bucket_edges(bucket[1], self.verify, self.max_bucket)
+        if edges:
+            self.counters(NS).inc("buckets_multi")
+        yield from edges
 
 
 class _AttachFirst(beam.DoFn):
@@ -218,7 +201,7 @@ class NearDedup(beam.PTransform):
 
         buckets = members | "Buckets" >> ExternalGroupByKey()
         edges = counted(buckets, "BucketEdges", _BucketEdges(cfg.verify, cfg.verify_max_bucket))["main"]
-        edges = counted(edges | "DistinctEdges" >> beam.CombinePerKey(_merge_edge), "CountCandidates",
+        edges = counted(edges | "DistinctEdges" >> beam.CombinePerKey(merge_edge_copies), "CountCandidates",
                         _CountCandidate())["main"]
         trusted = edges | "Trusted" >> beam.Filter(lambda e: e[1][2]) | "TrustedEdge" >> beam.Map(
             lambda e: (e[1][0], e[1][1], None))

@@ -89,3 +89,20 @@ def test_too_few_rounds_fail_the_pipeline_instead_of_wrong_clusters():
     nodes = [Node(f"{k:03d}", 0.5) for k in range(64)]
     with pytest.raises(Exception, match="components_max_rounds"):
         run_beam([(nodes[k], nodes[k + 1]) for k in range(63)], max_rounds=2)
+
+
+def test_bucket_edges_pairs_when_verifiable_star_when_too_big_never_two_indexed():
+    from filters.dedup_clusters import bucket_edges, merge_edge_copies
+
+    c, a, x, b = Node("c"), Node("a"), Node("x", indexed=True), Node("b")
+    pairs = bucket_edges([c, a, b, a], verify=True, verify_max_bucket=3)
+    assert [key for key, _ in pairs] == [("a", "b"), ("a", "c"), ("b", "c")]
+    assert all(trusted is False for _, (_, _, trusted) in pairs)
+    star = bucket_edges([c, a, b], verify=True, verify_max_bucket=2)
+    assert star == [(("a", "b"), (a, b, True)), (("a", "c"), (a, c, True))]
+    assert bucket_edges([c, a, b], verify=False, verify_max_bucket=99) == star
+    y = Node("y", indexed=True)
+    assert [k for k, _ in bucket_edges([x, y, a], verify=True, verify_max_bucket=9)] == [("a", "x"), ("a", "y")]
+    assert bucket_edges([x, y], verify=True, verify_max_bucket=9) == []
+    assert bucket_edges([a, a], verify=True, verify_max_bucket=9) == []
+    assert merge_edge_copies([(a, b, False), (a, b, True)]) == (a, b, True)
