@@ -34,8 +34,8 @@ def models() -> list[tuple[str, type[BaseModel]]]:
     from curation.validate.config import ValidateConfig
     from filters import config as filters_config
     from filters.dedup_config import DedupConfig
+    from filters.docs_config import CrawlConfig, DocsConfig, IngestConfig, InputSpec, OutputConfig
     from filters.quality.config import QualityConfig, TrainConfig
-    from pipelines.docs import CrawlConfig, DocsConfig, IngestConfig, InputSpec, OutputConfig
     from pipelines.run import config as rc
     from tokenizer.config import TokenizerConfig
 
@@ -62,7 +62,7 @@ def type_name(annotation) -> str:
     text = str(annotation).replace("typing.", "")
     if isinstance(annotation, type):
         text = annotation.__name__
-    for prefix in ("pipelines.run.config.", "pipelines.docs.", "filters.config.", "filters.quality.config.",
+    for prefix in ("pipelines.run.config.", "filters.docs_config.", "filters.config.", "filters.quality.config.",
                    "filters.dedup_config.", "tokenizer.config.", "curation.shards.mixture.",
                    "curation.validate.config."):
         text = text.replace(prefix, "")

@@ -5,7 +5,8 @@ import json
 
 import apache_beam as beam
 
-from pipelines.docs import DocsConfig, build, resolve_inputs
+from filters.docs_config import DocsConfig
+from pipelines.docs import build, resolve_inputs
 from pipelines.metrics import attach_counts, collect_counters, read_counts
 from pipelines.options import make_options
 

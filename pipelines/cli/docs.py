@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from curation.config import load_config
-    from pipelines.docs import DocsConfig, run
+    from filters.docs_config import DocsConfig
+    from pipelines.docs import run
 
     flags: dict = {}
     if args.input:
@@ -44,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.extractor:
         flags["ingest"] = {"extractor": args.extractor}
     # Flags merge into the YAML sections (deep merge), then --set overrides win.
-    config = load_config(DocsConfig, args.config, args.set, **flags)
+    config = load_config(DocsConfig, args.config, args.set, flags=flags)
     stats = run(config, args.output, args.beam_args)
     bad = (sum(v for k, v in stats.get("ingest", {}).items() if k.startswith("errors:"))
            + sum(v for k, v in stats.get("extract", {}).items() if k.startswith("dropped:error_"))

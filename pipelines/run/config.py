@@ -15,8 +15,8 @@ from curation.shards.mixture import ShardSettings
 from curation.validate.config import ValidateConfig
 from filters.config import FiltersConfig
 from filters.dedup_config import DedupConfig
+from filters.docs_config import CrawlConfig, IngestConfig
 from filters.quality.config import QualityConfig, TrainConfig
-from pipelines.docs import CrawlConfig, IngestConfig
 from tokenizer.config import TokenizerConfig
 
 

@@ -116,7 +116,7 @@ class Planner:
         return list(source.inputs), None
 
     def _extract_stage(self, source) -> Stage:
-        from pipelines.docs import DocsConfig
+        from filters.docs_config import DocsConfig
         from pipelines.docs import run as run_docs
 
         docs_config = DocsConfig(inputs=source.inputs, crawl=source.crawl,
