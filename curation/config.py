@@ -68,16 +68,19 @@ def read_yaml(path: str | Path | None) -> dict[str, Any]:
     return data
 
 
-def load_config(config_cls: type[T], /, path: str | Path | None = None, overrides: list[str] | None = None,
-                section: str | None = None, **fields: Any) -> T:
-    """Build ``model`` from a YAML file (optionally one ``section`` of it), then overrides.
+def load_config(config_cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None,
+                section: str | None = None, flags: dict[str, Any] | None = None) -> T:
+    """The one way every stage builds its config: YAML file, then ``flags``, then ``--set`` overrides.
 
-    ``fields`` are values set by dedicated CLI flags; ``--set`` overrides win over both.
+    ``section``: when the file has a top-level key of that name (a whole-run file with one section
+    per stage), only that section is read; otherwise the file is the stage's config itself (flat).
+    ``flags``: values of dedicated CLI flags (None = not given); ``overrides`` (``KEY=VALUE``
+    strings from ``--set``) win over both.
     """
     data = read_yaml(path)
-    if section is not None:
+    if section is not None and section in data:
         data = data.get(section) or {}
-    data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
+    data = deep_merge(data, {k: v for k, v in (flags or {}).items() if v is not None})
     data = deep_merge(data, parse_overrides(overrides))
     try:
         return config_cls.model_validate(data)

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     import apache_beam as beam
 
-    from curation.config import load_config, read_yaml
+    from curation.config import load_config
     from curation.io.paths import join
     from filters.dedup_config import DedupConfig
     from pipelines.dedup import Deduplicate
@@ -39,9 +39,8 @@ def handle(args: argparse.Namespace) -> int:
     from pipelines.read import ReadDocuments
     from pipelines.write import WriteDocuments, WriteRecords
 
-    section = "dedup" if "dedup" in read_yaml(args.config) else None
-    config = load_config(DedupConfig, args.config, args.set, section=section, threshold=args.threshold,
-                         num_perm=args.num_perm, emit_pairs=True if args.pairs else None)
+    flags = {"threshold": args.threshold, "num_perm": args.num_perm, "emit_pairs": True if args.pairs else None}
+    config = load_config(DedupConfig, args.config, args.set, section="dedup", flags=flags)
     reader = ReadDocuments(args.input)
     options = make_options(args.beam_args, reader.files)
     pipeline = beam.Pipeline(options=options)

@@ -61,32 +61,6 @@ def _config_args(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
 
 
-def _section(path: str | None, name: str) -> str | None:
-    from curation.config import read_yaml
-
-    return name if path and name in read_yaml(path) else None
-
-
-def load_quality_config(path: str | None, overrides: list[str], **flags):
-    """``QualityConfig`` from YAML (its ``quality`` section if any), then flags, then ``--set``.
-
-    (``curation.config.load_config`` cannot take a field named ``model`` as a keyword.)
-    """
-    from pydantic import ValidationError
-
-    from curation.config import ConfigError, deep_merge, parse_overrides, read_yaml
-    from filters.quality.config import QualityConfig
-
-    data = read_yaml(path)
-    data = data.get("quality") or {} if "quality" in data else data
-    data = deep_merge(deep_merge(data, {k: v for k, v in flags.items() if v is not None}), parse_overrides(overrides))
-    try:
-        return QualityConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "\n".join(f"  {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid QualityConfig{f' in {path}' if path else ''}:\n{problems}") from None
-
-
 def handle_train(args: argparse.Namespace) -> int:
     from curation.config import load_config
     from filters.quality.config import TrainConfig
@@ -95,7 +69,7 @@ def handle_train(args: argparse.Namespace) -> int:
     flags = {name: getattr(args, name) for name in TRAIN_FLAGS}
     if args.no_balance:
         flags["balance"] = False
-    config = load_config(TrainConfig, args.config, args.set, section=_section(args.config, "train"), **flags)
+    config = load_config(TrainConfig, args.config, args.set, section="train", flags=flags)
     card = train(args.positive, args.negative, args.output, config)
     sizes, held = card["sizes"], card["heldout_metrics"]
     print(f"trained {args.output} in {card['train_seconds']:.2f}s on {sizes['positive_train']}+"
@@ -120,7 +94,10 @@ def handle_score(args: argparse.Namespace) -> int:
 
     flags = {"model": args.model, "mode": args.mode, "alpha": args.alpha, "threshold": args.threshold,
              "fraction": args.fraction, "seed": args.seed}
-    config = load_quality_config(args.config, args.set, **flags)
+    from curation.config import load_config
+    from filters.quality.config import QualityConfig
+
+    config = load_config(QualityConfig, args.config, args.set, section="quality", flags=flags)
     stats = run_score(config, args.input, args.output, args.format, args.beam_args)
     select = stats.get("quality_select", {})
     print(f"scored {stats.get('quality_score', {}).get('scored', 0)} document(s), kept {select.get('out', 0)} "

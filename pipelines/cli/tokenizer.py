@@ -52,17 +52,14 @@ def register(subparsers) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from curation.config import load_config, read_yaml
+    from curation.config import load_config
     from curation.io.paths import expand
     from tokenizer.config import TokenizerConfig
     from tokenizer.train import train_tokenizer
 
-    section = "tokenizer" if args.config and "tokenizer" in read_yaml(args.config) else None
-    config = load_config(TokenizerConfig, args.config, args.overrides, section=section,
-                         algorithm=args.algorithm, backend=args.backend, vocab_size=args.vocab_size,
-                         special_tokens=args.special_tokens, normalization=args.normalization,
-                         pre_tokenizer=args.pre_tokenizer, max_docs=args.max_docs, max_bytes=args.max_bytes,
-                         seed=args.seed)
+    flags = {name: getattr(args, name) for name in ("algorithm", "backend", "vocab_size", "special_tokens",
+                                                    "normalization", "pre_tokenizer", "max_docs", "max_bytes", "seed")}
+    config = load_config(TokenizerConfig, args.config, args.overrides, section="tokenizer", flags=flags)
     paths = expand(args.input)
     if not paths:
         raise FileNotFoundError(f"no input files match {' '.join(args.input)}")

@@ -28,14 +28,11 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from curation.config import load_config, read_yaml
+    from curation.config import load_config
     from curation.validate import ValidateConfig, validate_shards, write_report
 
-    section = "validate" if "validate" in read_yaml(args.config) else None
-    # Dedicated flags go in as overrides placed before --set ones, so that --set still wins.
     flags = {"model": args.model, "steps": args.steps, "device": args.device, "seed": args.seed}
-    overrides = [f"{k}={v}" for k, v in flags.items() if v is not None] + args.set
-    cfg = load_config(ValidateConfig, args.config, overrides, section=section)
+    cfg = load_config(ValidateConfig, args.config, args.set, section="validate", flags=flags)
     started = time.perf_counter()
     result = validate_shards(args.shards_dir, cfg)
     json_path, html_path = write_report(result, args.report)
