@@ -34,6 +34,7 @@ What each side does (same documents, same vocabulary size, same trainer settings
 
     python bench/tokenizer.py [--mb 50] [--rounds 3] [--vocab 8000] [--pairs hf:bpe,sentencepiece:unigram]
     python bench/tokenizer.py --quick
+    python bench/tokenizer.py --mb 20 --special-text    # issue 18: special tokens as text, long CJK runs
 """
 from __future__ import annotations
 
@@ -109,15 +110,24 @@ def _document_batches(jsonl: str, size: int = 1000):
         yield batch
 
 
-def build_corpus(target_bytes: int, folder: str, seed: int = 0) -> tuple[str, str, list[str]]:
-    """Documents re-mixed from realistic paragraphs until ``target_bytes``: JSONL + the same text plain."""
+def build_corpus(target_bytes: int, folder: str, seed: int = 0,
+                 special_text: bool = False) -> tuple[str, str, list[str]]:
+    """Documents re-mixed from realistic paragraphs until ``target_bytes``: JSONL + the same text plain.
+
+    ``special_text``: the test corpus that made hf Unigram fail (issue 18): special tokens glued
+    to one word in five, and long CJK runs without spaces (``tests/tokenizer_fixtures.py``).
+    """
     from curation.document import new_document
     from curation.io.docfiles import write_documents
-    from tests.tokenizer_fixtures import corpus_documents
+    from tests.tokenizer_fixtures import corpus_documents, special_text_documents
 
     paragraphs = [p.strip() for d in corpus_documents() for p in d["text"].split("\n") if len(p.strip()) > 20]
     rng = random.Random(seed)
     docs, texts, size, n = [], [], 0, 0
+    if special_text:
+        docs = special_text_documents(target_bytes, seed)
+        texts = [d["text"] for d in docs]
+        size = target_bytes
     while size < target_bytes:
         k = rng.randint(3, 12)
         # re-mixed paragraphs with a few random numbers and names so the word counts are not just scaled copies
@@ -167,12 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="interleaved training runs per side (median)")
     parser.add_argument("--encode-mb", type=float, default=5.0, help="text encoded for throughput (MB)")
     parser.add_argument("--pairs", default=",".join(PAIRS), help="comma-separated backend:algorithm")
+    parser.add_argument("--special-text", action="store_true",
+                        help="special tokens as text and long CJK runs in the corpus (issue 18's failures)")
     args = harness.parse_args(parser, argv, quick={"mb": 2.0, "vocab": 2000, "encode_mb": 1.0},
                               smoke={"mb": 0.2, "vocab": 600, "encode_mb": 0.1,
                                      "pairs": "hf:unigram,sentencepiece:bpe"})
 
     with tempfile.TemporaryDirectory(prefix="bench-tok-") as tmp:
-        jsonl, plain, texts = build_corpus(int(args.mb * 1e6), tmp)
+        jsonl, plain, texts = build_corpus(int(args.mb * 1e6), tmp, special_text=args.special_text)
         encode_texts, size = [], 0
         for text in texts:
             if size >= args.encode_mb * 1e6:
@@ -192,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             baselines += [len(sides) - 1, len(sides) - 1]
         results = harness.compare(sides, rounds=args.rounds)
         harness.print_table(
-            f"tokenizer training: {len(texts):,} documents, {os.path.getsize(plain) / 1e6:.1f} MB of text, "
+            f"tokenizer training: {len(texts):,} documents{' (special text)' if args.special_text else ''}, "
+            f"{os.path.getsize(plain) / 1e6:.1f} MB of text, "
             f"vocab {args.vocab}, {os.cpu_count()} cores", results, baseline=baselines)
         print(f"\nencode throughput, {size / 1e6:.1f} MB of documents (median of 3)")
         print(f"{'pair':<24}{'tokenizer.load().encode_batch tok/s':>38}{'sentencepiece native tok/s':>28}")
