@@ -7,14 +7,16 @@ transform:
 
 1. every page votes for each of its keys (a line, a span) with
    ``(priority, doc id, position)``;
-2. ``CombinePerKey(_FirstVote)`` keeps, per key, only the smallest vote and the
-   number of votes: constant state per key, combined before the shuffle, so a
-   line on ten million pages never becomes a ten-million-element group;
+2. ``ExternalCombinePerKey(_FirstVote)`` keeps, per key, only the smallest vote and
+   the number of votes: constant state per key, combined within each bundle before
+   the shuffle, so a line on ten million pages never becomes a ten-million-element
+   group; the accumulators cross the shuffle as sorted spill runs
+   (``pipelines/spill.py``), so no worker holds every distinct line of the crawl;
 3. each winning vote is routed to its page as ``(doc id, (WON, (key, position)))``;
-4. pages keyed ``(doc id, (PAGE, doc))`` and the wins are flattened and grouped by
-   doc id (plain tuples through ``Flatten`` + ``GroupByKey``: no ``CoGroupByKey``
-   of tagged dicts, which Beam's Dask runner cannot evaluate). A group holds one
-   page and at most one win per key of that page;
+4. pages keyed ``(doc id, (PAGE, doc))`` and the wins are grouped by doc id together
+   (``ExternalGroupByKey`` of the two, plain tuples: no ``Flatten``, which the local
+   runner materialises, and no ``CoGroupByKey`` of tagged dicts, which Beam's Dask
+   runner cannot evaluate). A group holds one page and at most one win per key of that page;
 5. the unit keeps what the page won and drops the rest, then re-checks the page.
 
 Counters in the unit's namespace (``c4_line_dedup`` / ``c4_span_dedup``):
@@ -26,6 +28,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from pipelines.counters import CountingDoFn, counted
+from pipelines.spill import ExternalCombinePerKey, ExternalGroupByKey
 from pipelines.steps import text_bytes
 
 PAGE, WON = 0, 1  # tags of the values grouped by doc id
@@ -95,10 +98,10 @@ class DedupC4(beam.PTransform):
             for key, priority, position in unit.votes(doc):
                 yield key, (priority, doc["id"], position)
 
-        wins = counted(docs | "Votes" >> beam.FlatMap(votes) | "FirstVote" >> beam.CombinePerKey(_FirstVote()),
+        wins = counted(docs | "Votes" >> beam.FlatMap(votes) | "FirstVote" >> ExternalCombinePerKey(_FirstVote()),
                        "RouteWins", _RouteWins(unit))["main"]
         pages = docs | "KeyById" >> beam.Map(lambda d: (d["id"], (PAGE, d)))
-        grouped = (pages, wins) | "PagesAndWins" >> beam.Flatten() | "GroupById" >> beam.GroupByKey()
+        grouped = (pages, wins) | "GroupById" >> ExternalGroupByKey()
         return counted(grouped, "KeepWins", _KeepWins(unit))["main"]
 
 

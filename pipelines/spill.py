@@ -164,3 +164,54 @@ class ExternalCoGroupByKey(beam.PTransform):
 
         return (tuple(labelled) | "Group" >> ExternalGroupByKey(**self.kwargs)
                 | "Split" >> beam.Map(split))
+
+
+class _CombineInBundle(beam.DoFn):
+    """Per bundle, ``(key, value)`` -> ``(key, accumulator)``, at most ``max_keys`` keys in memory."""
+
+    def __init__(self, combine_fn: beam.CombineFn, max_keys: int):
+        self.combine_fn, self.max_keys = combine_fn, max_keys
+
+    def start_bundle(self):
+        self.accumulators: dict = {}
+
+    def process(self, pair):
+        key, value = pair
+        fn, accumulators = self.combine_fn, self.accumulators
+        accumulators[key] = fn.add_input(accumulators[key] if key in accumulators else fn.create_accumulator(), value)
+        if len(accumulators) >= self.max_keys:  # a key may come out again later: merged after the group
+            yield from self._drain()
+
+    def finish_bundle(self):
+        for pair in self._drain():
+            yield WindowedValue(pair, MAX_TIMESTAMP, (GlobalWindow(),))
+
+    def _drain(self):
+        pairs, self.accumulators = self.accumulators, {}
+        return pairs.items()
+
+
+class ExternalCombinePerKey(beam.PTransform):
+    """``CombinePerKey`` whose state never holds every key: ``(key, value)`` -> ``(key, output)``.
+
+    Beam's lifted combine keeps one accumulator per distinct key across the shuffle, in
+    memory on the local runner (every distinct line of a crawl, for C4's line dedup). Here
+    each bundle combines at most ``max_keys`` keys at a time, the accumulators go through
+    :class:`ExternalGroupByKey` (sorted spill runs) and each key's few accumulators merge at the
+    end, so a key on ten million pages is still a handful of accumulators, never a big group.
+    """
+
+    def __init__(self, combine_fn: beam.CombineFn, max_keys: int = 50_000, **kwargs: Any):
+        super().__init__()
+        self.combine_fn, self.max_keys, self.kwargs = combine_fn, max_keys, kwargs
+
+    def expand(self, pairs):
+        fn = self.combine_fn
+
+        def merge(group):
+            key, accumulators = group
+            return key, fn.extract_output(fn.merge_accumulators(accumulators))
+
+        return (pairs | "CombineInBundle" >> beam.ParDo(_CombineInBundle(fn, self.max_keys))
+                | "Group" >> ExternalGroupByKey(**self.kwargs)
+                | "Merge" >> beam.Map(merge))

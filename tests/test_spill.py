@@ -46,6 +46,21 @@ def run_pipeline(build, *args):
         build(pipeline)
 
 
+def test_external_combine_per_key_matches_beams_with_few_keys_in_memory():
+    """A hot key and many cold ones; at most 7 keys per bundle in memory: the same as CombinePerKey."""
+    pairs = [("hot", i) for i in range(300)] + [(f"k{i % 50}", i) for i in range(400)]
+    values: dict[str, list[int]] = {}
+    for key, value in pairs:
+        values.setdefault(key, []).append(value)
+    expected = sorted((key, sum(vs) / len(vs)) for key, vs in values.items())
+
+    with beam.Pipeline(options=make_options([])) as p:
+        items = p | beam.Create(pairs)
+        ours = items | "Ours" >> spill.ExternalCombinePerKey(beam.combiners.MeanCombineFn(), max_keys=7,
+                                                             budget_bytes=300)
+        assert_that(ours, equal_to(expected))
+
+
 def test_external_group_and_cogroup_match_beams(monkeypatch):
     monkeypatch.setattr(sorted_runs, "DEFAULT_BLOCK_BYTES", 100)
     left = [(f"k{i % 37}", i) for i in range(500)]
