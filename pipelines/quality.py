@@ -22,6 +22,7 @@ from filters.quality.classifier import QualityModel, QualityScorer, QualitySelec
 from filters.quality.config import QualityConfig
 from pipelines.counters import counted
 from pipelines.document_job import run_document_job
+from pipelines.spill import ExternalGroupByKey
 from pipelines.steps import DROPPED_TAG, ApplyStep, ApplySteps
 
 
@@ -60,7 +61,11 @@ class ScoreAndSelect(beam.PTransform):
                   | "Scores" >> beam.Map(lambda d: d["quality_score"])
                   | "Quantiles" >> ApproximateQuantiles.Globally(config.quantile_resolution + 1)
                   | "Cutoff" >> beam.Map(pick_cutoff, fraction))
-        return counted(scored, "QualitySelect", _SelectWithCutoff(selector), cutoff=beam.pvalue.AsSingleton(cutoff),
+        # The cutoff needs every score before the first document is selected: the documents wait
+        # as sorted spill runs on disk, not as a PCollection the local runner would hold in memory.
+        waiting = (scored | "KeyById" >> beam.Map(lambda d: (d["id"], d))
+                   | "WaitForCutoff" >> ExternalGroupByKey() | "Unkey" >> beam.FlatMap(lambda group: group[1]))
+        return counted(waiting, "QualitySelect", _SelectWithCutoff(selector), cutoff=beam.pvalue.AsSingleton(cutoff),
                        tags=(DROPPED_TAG,), main="kept")["kept"]
 
 
