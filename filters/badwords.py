@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from curation.io.paths import exists, read_bytes
 from filters.base import DocumentStep, StepResult
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "badwords"
@@ -50,10 +51,10 @@ def load_words(language: str = "en", path: str | None = None, name: str | None =
             raise ValueError(f"no shipped bad-words list {name!r} (shipped: {', '.join(shipped_lists())}); "
                              "name one with badwords.list_name or pass a list file with badwords.path")
     else:
-        file = Path(path)
-        if not file.is_file():
+        file = path
+        if not exists(path):
             raise ValueError(f"bad-words list {path!r} does not exist")
-    words = [w.strip().lower() for w in file.read_text(encoding="utf-8").splitlines()]
+    words = [w.strip().lower() for w in read_bytes(str(file)).decode("utf-8").splitlines()]
     words = list(dict.fromkeys(w for w in words if w))
     if not words:
         raise ValueError(f"bad-words list {file} is empty")

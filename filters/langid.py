@@ -22,10 +22,12 @@ the threshold that agrees best with C4's langdetect >= 0.99.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+from curation.io.paths import exists, is_local, local_file
 from filters.base import DocumentStep, StepResult
 
 DETECTORS = ("langdetect", "lingua", "fasttext")
@@ -126,10 +128,11 @@ class FastTextLid:
             return
         import fasttext
 
-        path = Path(self.model_path) if self.model_path else shipped_lid176()
-        if not path.is_file():
-            raise ValueError(f"fastText language-id model {str(path)!r} does not exist")
-        self._model = fasttext.load_model(str(path))
+        path = self.model_path or str(shipped_lid176())
+        if not (os.path.isfile(path) if is_local(path) else exists(path)):
+            raise ValueError(f"fastText language-id model {path!r} does not exist")
+        with local_file(path) as local:  # fastText loads local files only
+            self._model = fasttext.load_model(local)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_model": None}  # rebuilt in setup() on each worker

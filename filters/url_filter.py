@@ -24,6 +24,7 @@ comments and hosts-file lines ``0.0.0.0 example.com`` are understood).
 """
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
@@ -34,6 +35,7 @@ import xxhash
 from pydantic import Field
 
 from curation.config import StageConfig
+from curation.io.paths import exists, is_dir, is_local, join, match, open_read
 from filters.base import DocumentStep, StepResult
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -122,8 +124,8 @@ class HashIndex:
 
 def read_list(path: str, kind: str) -> Iterable[str]:
     """Entries of a list file: one a line, ``#`` comments and blanks skipped; domains normalised."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+    with open_read(path) as raw:
+        for line in io.TextIOWrapper(raw, encoding="utf-8", errors="replace"):
             line = _HOSTS_PREFIX.sub("", line.split("#", 1)[0].strip())
             if not line:
                 continue
@@ -135,24 +137,33 @@ def read_list(path: str, kind: str) -> Iterable[str]:
 
 def ut1_lists(root: str, categories: Sequence[str] | None, kind: str) -> dict[str, Iterable[str]]:
     """The ``<root>/<category>/<kind>`` files of a UT1 blacklist directory, per category (read lazily)."""
-    if not os.path.isdir(root):
+    if not is_dir(root):
         raise FileNotFoundError(f"url_filter: UT1 directory {root!r} does not exist")
     found = {}
-    names = categories if categories is not None else sorted(os.listdir(root))
+    names = categories if categories is not None else _children(root)
     for name in names:
-        path = os.path.join(root, name, kind)
-        if os.path.isfile(path):
+        path = join(root, name, kind)
+        if os.path.isfile(path) if is_local(path) else exists(path):
             found[name] = read_list(path, kind)
-        elif categories is not None and not os.path.isdir(os.path.join(root, name)):
+        elif categories is not None and not is_dir(join(root, name)):
             raise FileNotFoundError(f"url_filter: UT1 category {name!r} not found under {root!r}")
     return found
+
+
+def _children(root: str) -> list[str]:
+    """Names directly inside a directory (on an object store: the first part of each key below it)."""
+    if is_local(root):
+        return sorted(os.listdir(root))
+    prefix = root.rstrip("/") + "/"
+    return sorted({path[len(prefix):].split("/", 1)[0] for path in match(prefix + "**")})
 
 
 def read_words(words: Sequence[str], path: str | None) -> set[str]:
     out = {w.strip().lower() for w in words if w.strip()}
     if path:
-        with open(path, encoding="utf-8") as fh:
-            out.update(w.strip().lower() for w in fh if w.strip() and not w.startswith("#"))
+        with open_read(path) as raw:
+            out.update(w.strip().lower() for w in io.TextIOWrapper(raw, encoding="utf-8")
+                       if w.strip() and not w.startswith("#"))
     return out
 
 

@@ -25,9 +25,7 @@ tokenizer and seed give byte-identical shards on any runner and worker count.
 """
 from __future__ import annotations
 
-import glob
 import math
-import os
 from typing import Any
 
 import apache_beam as beam
@@ -36,7 +34,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from curation.io.paths import expand
+from curation.io.paths import expand, join, make_dirs, match, read_bytes, remove_files
 from curation.shards.blend import blend_order, blend_times, row_permutation
 from curation.shards.format import MANIFEST_NAME, SHARD_GLOB, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
@@ -316,7 +314,7 @@ class BlendIntoShards(beam.PTransform):
         def write(element, n):
             index, parts = element
             name = shard_file_name(index, n)
-            return write_shard(os.path.join(out, name), name, blend_order(parts), seq_len, pad_id, sha)
+            return write_shard(join(out, name), name, blend_order(parts), seq_len, pad_id, sha)
 
         return (
             blocks
@@ -361,10 +359,7 @@ class BuildShards(beam.PTransform):
 
 def clear_previous(output_dir: str) -> None:
     """Remove an earlier run's shards and manifest (a smaller shard count would leave stale files)."""
-    for path in glob.glob(os.path.join(output_dir, SHARD_GLOB)) + [
-            os.path.join(output_dir, MANIFEST_NAME)]:
-        if os.path.exists(path):
-            os.remove(path)
+    remove_files(match(join(output_dir, SHARD_GLOB)) + [join(output_dir, MANIFEST_NAME)])
 
 
 def run_shards(config: MixtureConfig, tokenizer_dir: str, output_dir: str,
@@ -377,15 +372,13 @@ def run_shards(config: MixtureConfig, tokenizer_dir: str, output_dir: str,
     from pipelines.options import make_options
 
     info = tokenizer_info(tokenizer_dir)
-    if "://" not in output_dir:
-        os.makedirs(output_dir, exist_ok=True)
-        clear_previous(output_dir)
+    make_dirs(output_dir)
+    clear_previous(output_dir)
     inputs = expand([path for source in config.sources for path in source.paths])
     pipeline = beam.Pipeline(options=make_options(beam_args, inputs))
     _ = pipeline | "Shards" >> BuildShards(config, tokenizer_dir, output_dir, info)
     run_and_report(pipeline, output_dir, echo=echo)
-    with open(os.path.join(output_dir, MANIFEST_NAME)) as fh:
-        manifest = json.load(fh)
+    manifest = json.loads(read_bytes(join(output_dir, MANIFEST_NAME)))
     if echo:
         print(format_mixture_table(manifest["mixture"]))
         t = manifest["totals"]

@@ -17,6 +17,8 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
+from curation.io.paths import exists, is_local, join, read_bytes
+
 SPECIAL_ROLES = ("pad", "bos", "eos", "unk", "mask")
 TOKENIZER_FILE = "tokenizer.json"
 SPECIAL_TOKENS_FILE = "special_tokens.json"
@@ -39,20 +41,23 @@ class LoadedTokenizer:
     """
 
     def __init__(self, path: str):
-        tokenizer_file = os.path.join(path, TOKENIZER_FILE) if os.path.isdir(path) else path
-        if not os.path.isfile(tokenizer_file):
+        local = is_local(path)
+        if local:
+            tokenizer_file = os.path.join(path, TOKENIZER_FILE) if os.path.isdir(path) else path
+        else:  # object stores have no directories: a .json names the file, anything else its directory
+            tokenizer_file = path if path.endswith(".json") else join(path, TOKENIZER_FILE)
+        if not (os.path.isfile(tokenizer_file) if local else exists(tokenizer_file)):
             raise FileNotFoundError(f"no {TOKENIZER_FILE} in {path!r} (train one with `curation tokenizer train`)")
-        with open(tokenizer_file, "rb") as fh:
-            data = fh.read()
+        data = read_bytes(tokenizer_file)
         try:
             self._tok = Tokenizer.from_str(data.decode("utf-8"))
         except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
             raise ValueError(f"{tokenizer_file}: not a valid tokenizers file: {exc}") from None
         self._tok.encode_special_tokens = True
-        self.path: str = os.path.dirname(os.path.abspath(tokenizer_file))
+        self.path: str = os.path.dirname(os.path.abspath(tokenizer_file)) if local else tokenizer_file.rsplit("/", 1)[0]
         self.sha256: str = hashlib.sha256(data).hexdigest()
         self.vocab_size: int = self._tok.get_vocab_size(with_added_tokens=True)
-        roles = _read_roles(os.path.join(self.path, SPECIAL_TOKENS_FILE), self._tok)
+        roles = _read_roles(join(self.path, SPECIAL_TOKENS_FILE), self._tok)
         self.roles: dict[str, str] = roles  # role -> token text
         self.special_tokens: dict[str, int] = {  # token text -> id, every special token
             t.content: i for i, t in sorted(self._tok.get_added_tokens_decoder().items()) if t.special
@@ -89,9 +94,8 @@ class LoadedTokenizer:
 
 def _read_roles(special_file: str, tok: Tokenizer) -> dict[str, str]:
     """role -> token text, from ``special_tokens.json`` (checked against the vocabulary) or guessed."""
-    if os.path.exists(special_file):
-        with open(special_file, encoding="utf-8") as fh:
-            meta: dict[str, Any] = json.load(fh)
+    if exists(special_file):
+        meta: dict[str, Any] = json.loads(read_bytes(special_file))
         roles = {role: entry["token"] for role, entry in (meta.get("roles") or {}).items()}
         for role, token in roles.items():
             want = meta["roles"][role].get("id")

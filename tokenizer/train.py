@@ -13,9 +13,11 @@ import hashlib
 import json
 import os
 import platform
+import tempfile
 import time
 from typing import Iterable
 
+from curation.io.paths import copy_file, join, make_dirs, write_bytes
 from tokenizer.config import TokenizerConfig
 from tokenizer.load import SPECIAL_TOKENS_FILE, TOKENIZER_FILE
 from tokenizer.sample import TextSample
@@ -27,7 +29,7 @@ FORMAT_VERSION = 1
 def train_tokenizer(paths: Iterable[str], output_dir: str, config: TokenizerConfig,
                     echo: bool = True) -> dict:
     """Train a tokenizer on the documents of ``paths`` into ``output_dir``; returns the report."""
-    os.makedirs(output_dir, exist_ok=True)
+    make_dirs(output_dir)
     sample = TextSample(paths, config.max_docs, config.max_bytes, config.seed)
     started = time.perf_counter()
     if config.backend == "hf":
@@ -38,17 +40,19 @@ def train_tokenizer(paths: Iterable[str], output_dir: str, config: TokenizerConf
         from tokenizer.sp_backend import train_sentencepiece
         from tokenizer.sp_convert import sp_to_tokenizer
 
-        model_path = train_sentencepiece(sample, config, output_dir)
-        tok = sp_to_tokenizer(model_path, config.algorithm, config.ordered_special_tokens())
+        with tempfile.TemporaryDirectory(prefix="tokenizer-") as local:  # sentencepiece reads local files
+            model_path = train_sentencepiece(sample, config, local)
+            tok = sp_to_tokenizer(model_path, config.algorithm, config.ordered_special_tokens())
+            copy_file(model_path, join(output_dir, os.path.basename(model_path)))
     seconds = time.perf_counter() - started
     if sample.stats.docs_sampled == 0:
         raise ValueError(f"no text to train on: {sample.stats.docs_seen} documents read from "
                          f"{sample.stats.files} files ({len(sample.stats.files_failed)} unreadable)")
     payload = tok.to_str(pretty=True).encode("utf-8")
-    _write(os.path.join(output_dir, TOKENIZER_FILE), payload)
+    write_bytes(join(output_dir, TOKENIZER_FILE), payload)
     special = special_tokens_manifest(tok, config)
-    _write_json(os.path.join(output_dir, SPECIAL_TOKENS_FILE), special)
-    _write_json(os.path.join(output_dir, "tokenizer_config.json"), transformers_config(config))
+    _write_json(join(output_dir, SPECIAL_TOKENS_FILE), special)
+    _write_json(join(output_dir, "tokenizer_config.json"), transformers_config(config))
     report = {
         "format_version": FORMAT_VERSION,
         "tokenizer_sha256": hashlib.sha256(payload).hexdigest(),
@@ -59,7 +63,7 @@ def train_tokenizer(paths: Iterable[str], output_dir: str, config: TokenizerConf
         "train_seconds": round(seconds, 3),
         "versions": _versions(config.backend),
     }
-    _write_json(os.path.join(output_dir, REPORT_FILE), report)
+    _write_json(join(output_dir, REPORT_FILE), report)
     if echo:
         s = sample.stats
         print(f"tokenizer: {config.backend} {config.algorithm}, vocab {report['vocab_size']:,}; sample "
@@ -102,10 +106,5 @@ def _versions(backend: str) -> dict:
     return out
 
 
-def _write(path: str, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-
-
 def _write_json(path: str, obj: dict) -> None:
-    _write(path, (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+    write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))

@@ -50,8 +50,10 @@ def expand(patterns: list[str] | str) -> list[str]:
 def _expand_one(pattern: str) -> list[str]:
     if is_http(pattern):
         return [pattern]
-    directory = os.path.isdir(pattern)
-    if directory:
+    directory = is_dir(pattern)
+    if directory and not is_local(pattern):
+        matches = match(join(pattern.rstrip("/"), "*"))  # "*" stays within the "directory"
+    elif directory:
         # Listed, not globbed: a directory named "run[1]" is a directory, not a character class.
         matches = [os.path.join(pattern, name) for name in os.listdir(pattern)
                    if os.path.isfile(os.path.join(pattern, name))]
@@ -62,12 +64,27 @@ def _expand_one(pattern: str) -> list[str]:
     matches = [m for m in matches if not os.path.basename(m).startswith(("_", "."))]
     if directory:
         matches = [m for m in matches if m.lower().endswith(DATA_SUFFIXES)]
-        nested = os.path.join(pattern, "documents")
-        if not matches and os.path.isdir(nested):
+        nested = join(pattern.rstrip("/") if not is_local(pattern) else pattern, "documents")
+        if not matches and is_dir(nested):
             return _expand_one(nested)
     if not matches:
         raise FileNotFoundError(f"no input file matches {pattern!r}")
     return matches
+
+
+def is_dir(path: str) -> bool:
+    """A local directory, or on an object store a prefix (no wildcards) with objects under it."""
+    if is_local(path):
+        return os.path.isdir(path)
+    if is_http(path) or any(c in path for c in "*?["):
+        return False
+    from apache_beam.io.filesystem import BeamIOError
+
+    try:
+        result = beam_filesystems().match([path.rstrip("/") + "/**"], limits=[1])[0]
+    except BeamIOError:
+        return False
+    return bool(result.metadata_list)
 
 
 def beam_filesystems():
@@ -271,6 +288,64 @@ def exists(path: str) -> bool:
     return beam_filesystems().exists(path)
 
 
+def read_bytes(path: str) -> bytes:
+    with open_read(path) as fh:
+        return fh.read()
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with open_write(path) as fh:
+        fh.write(data)
+
+
+def size(path: str) -> int:
+    """The file's size in bytes (-1 for http(s), which is not asked)."""
+    if is_http(path):
+        return -1
+    if is_local(path):
+        return os.path.getsize(path)
+    return beam_filesystems().match([path])[0].metadata_list[0].size_in_bytes
+
+
+def make_dirs(path: str) -> None:
+    """Create a local directory (and its parents); object stores have no directories to create."""
+    if is_local(path):
+        os.makedirs(path, exist_ok=True)
+
+
+def match(pattern: str) -> list[str]:
+    """Files matching a glob, sorted; empty when none (``expand`` raises instead)."""
+    if is_local(pattern):
+        return sorted(_match_local(pattern))
+    from apache_beam.io.filesystem import BeamIOError
+
+    try:
+        return sorted(_match_beam(pattern))
+    except BeamIOError:
+        return []
+
+
+def copy_file(source: str, target: str) -> None:
+    """Copy one file between any two filesystems (a library's local output to the run's storage)."""
+    with open_read(source) as src, open_write(target) as dst:
+        import shutil
+
+        shutil.copyfileobj(src, dst, 1 << 22)
+
+
+@contextlib.contextmanager
+def local_file(path: str) -> Iterator[str]:
+    """A local path holding the file's bytes, for libraries that only open local files
+    (fastText, sentencepiece): ``path`` itself when local, else a temporary copy."""
+    if is_local(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="curation-local-") as tmp:
+        local = os.path.join(tmp, path.rstrip("/").rsplit("/", 1)[-1] or "file")
+        copy_file(path, local)
+        yield local
+
+
 def check_output_dir(path: str) -> None:
     """Fail now, in one line, when ``path`` cannot become an output directory: it is a file, a
     file is on its way, or the nearest existing directory does not let us create files (tried,
@@ -291,6 +366,16 @@ def check_output_dir(path: str) -> None:
                               f"({exc.strerror or exc})") from None
     os.close(fd)
     os.remove(probe)
+
+
+def remove_files(paths: list[str]) -> None:
+    """Delete these files (missing ones are fine), on any filesystem."""
+    for path in paths:
+        if is_local(path):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        elif exists(path):
+            beam_filesystems().delete([path])
 
 
 def remove_tree(path: str) -> None:

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curation.io.paths import exists, join, read_bytes
+
 
 @dataclass
 class FunnelRow:
@@ -29,10 +31,10 @@ class FunnelRow:
 
 
 def load_counters(stage_dir: str | Path) -> dict[str, dict[str, int]]:
-    path = Path(stage_dir) / "stats.json"
-    if not path.exists():
+    path = join(str(stage_dir), "stats.json")
+    if not exists(path):
         return {}
-    return json.loads(path.read_text()).get("counters", {})
+    return json.loads(read_bytes(path)).get("counters", {})
 
 
 def stage_rows(source: str, stage: str, counters: dict[str, dict[str, int]]) -> list[FunnelRow]:

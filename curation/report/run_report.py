@@ -15,16 +15,18 @@ import numpy as np
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
+from curation.io.paths import exists, join, match, open_read, read_bytes, write_bytes
 from curation.report.funnel import FunnelRow
 from curation.report.html import img as _png
 from curation.report.html import page
 from curation.report.html import table as _table
 
 
-def _column(paths: list[Path], name: str) -> np.ndarray:
+def _column(paths: list[str], name: str) -> np.ndarray:
     values = []
     for path in paths:
-        table = pq.read_table(path, columns=[name])
+        with open_read(path) as fh:
+            table = pq.read_table(fh, columns=[name])
         values += [v for v in table.column(name).to_pylist() if v is not None]
     return np.asarray(values, dtype=float)
 
@@ -62,15 +64,15 @@ def histogram_section(values: np.ndarray, title: str, xlabel: str, bins: Any = 2
     return _png(fig)
 
 
-def quality_section(out: Path, sources: list[str]) -> str:
+def quality_section(out: str, sources: list[str]) -> str:
     """Scored vs kept documents per score band, from the quality stage's counters."""
     scored: dict[str, int] = {}
     kept: dict[str, int] = {}
     for source in sources:
-        stats_path = out / "quality" / source / "stats.json"
-        if not stats_path.exists():
+        stats_path = join(out, "quality", source, "stats.json")
+        if not exists(stats_path):
             continue
-        counters = json.loads(stats_path.read_text())["counters"]
+        counters = json.loads(read_bytes(stats_path))["counters"]
         for values in counters.values():
             for name, value in values.items():
                 if name.startswith("band:"):
@@ -124,24 +126,24 @@ def validation_section(result: dict, report_link: str) -> str:
 
 def write_run_report(path: str | Path, out: str | Path, funnel: list[FunnelRow], summary: list[dict],
                      sources: list[str]) -> None:
-    out = Path(out)
+    out = str(out)
     parts = ["<h1>curation run report</h1>"]
     parts.append("<h2>Stages</h2>" + _table(["stage", "status", "seconds", "output"], [
         [html.escape(s["stage"]), s["status"], f"{s.get('seconds', 0):.1f}", html.escape(str(s["output"]))]
         for s in summary]))
     parts.append("<h2>Funnel</h2>" + funnel_section(funnel))
     parts.append("<h2>Quality scores</h2>" + quality_section(out, sources))
-    dedup_files = [p for s in sources for p in sorted((out / "dedup" / s / "documents").glob("*.parquet"))]
+    dedup_files = [p for s in sources for p in match(join(out, "dedup", s, "documents", "*.parquet"))]
     sizes = _column(dedup_files, "dedup_cluster_size")
     parts.append("<h2>Near-duplicate clusters</h2>" + histogram_section(
         sizes[sizes > 1] if sizes.size else sizes, "cluster size (clusters with duplicates)", "documents in cluster",
         bins=np.arange(1.5, max(3, int(sizes.max()) if sizes.size else 3) + 1.5), log=False)
         + f"<p>{int((sizes > 1).sum()) if sizes.size else 0} kept documents had near-duplicates removed.</p>")
-    manifest_path = out / "shards" / "manifest.json"
-    if manifest_path.exists():
-        parts.append("<h2>Mixture</h2>" + mixture_section(json.loads(manifest_path.read_text())))
-    validation_path = out / "validation" / "validation.json"
-    if validation_path.exists():
-        parts.append("<h2>Validation</h2>" + validation_section(json.loads(validation_path.read_text()),
+    manifest_path = join(out, "shards", "manifest.json")
+    if exists(manifest_path):
+        parts.append("<h2>Mixture</h2>" + mixture_section(json.loads(read_bytes(manifest_path))))
+    validation_path = join(out, "validation", "validation.json")
+    if exists(validation_path):
+        parts.append("<h2>Validation</h2>" + validation_section(json.loads(read_bytes(validation_path)),
                                                                 "validation/report.html"))
-    Path(path).write_text(page("curation run", "\n".join(parts)), encoding="utf-8")
+    write_bytes(str(path), page("curation run", "\n".join(parts)).encode("utf-8"))

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from curation.io.paths import is_local, open_read
 from curation.shards.manifest import ShardCorruptError, check_listing, open_verified_shard, read_manifest
 
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "segment_ids", "position_ids", "loss_mask")
@@ -100,8 +101,10 @@ class ShardDataset(IterableDataset):
             if self.verify and entry["file"] not in self._verified:
                 source = stack.enter_context(open_verified_shard(self.directory, entry))
                 self._verified.add(entry["file"])
-            else:
+            elif is_local(path):
                 source = path
+            else:  # through Beam's filesystems (Arrow's own would need its own credentials)
+                source = stack.enter_context(open_read(path))
             try:
                 parquet = pq.ParquetFile(source)
             except Exception as exc:  # pyarrow raises several types for a damaged footer

@@ -7,7 +7,6 @@ files, and a SHA-256 per shard so that a damaged or swapped file is refused.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import json
 import os
@@ -15,7 +14,7 @@ import re
 import tempfile
 from typing import Any, BinaryIO, Iterator
 
-from curation.io.paths import exists, is_local, join, open_read, open_write
+from curation.io.paths import exists, is_local, join, match, open_read, open_write
 from curation.shards.format import FORMAT_VERSION, MANIFEST_NAME, SHARD_GLOB
 from curation.shards.mixture import SourcePlan, mixture_table
 
@@ -149,8 +148,7 @@ def shard_files(directory: str | os.PathLike, manifest: dict) -> list[tuple[str,
     """(file name, manifest entry or None) for every listed shard, then every unlisted one on disk."""
     listed = {e["file"]: e for e in manifest["shards"]}
     directory = os.fspath(directory)
-    on_disk = sorted(os.path.basename(p) for p in glob.glob(os.path.join(directory, SHARD_GLOB))) \
-        if is_local(directory) else []
+    on_disk = sorted(p.rsplit("/", 1)[-1] for p in match(join(directory, SHARD_GLOB)))
     names = list(listed) + [n for n in on_disk if n not in listed]
     return [(name, listed.get(name)) for name in names]
 

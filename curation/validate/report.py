@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
+from curation.io.paths import is_local, join, make_dirs, write_bytes
 from curation.report.html import img, page, table
 
 PASS_COLOR, FAIL_COLOR = "#4c78a8", "#e45756"
@@ -26,15 +27,16 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def write_report(result: dict[str, Any], report_dir: str | Path) -> tuple[Path, Path]:
-    report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
+def write_report(result: dict[str, Any], report_dir: str | Path) -> tuple[Path | str, Path | str]:
+    """``validation.json`` and ``report.html`` in ``report_dir`` (any filesystem); their paths."""
+    report_dir = str(report_dir)
+    make_dirs(report_dir)
     public = {k: v for k, v in result.items() if not k.startswith("_")}
-    json_path = report_dir / "validation.json"
-    json_path.write_text(json.dumps(_rounded(public), indent=2, sort_keys=True) + "\n")
-    html_path = report_dir / "report.html"
-    html_path.write_text(render_html(result))
-    return json_path, html_path
+    json_path = join(report_dir, "validation.json")
+    write_bytes(json_path, (json.dumps(_rounded(public), indent=2, sort_keys=True) + "\n").encode())
+    html_path = join(report_dir, "report.html")
+    write_bytes(html_path, render_html(result).encode())
+    return (Path(json_path), Path(html_path)) if is_local(report_dir) else (json_path, html_path)
 
 
 def _bar_plot(shards: list[dict], values: list, title: str, ylabel: str, line: float | None = None,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from curation.io.paths import is_local, join
 from curation.shards.manifest import read_manifest, shard_files
 from curation.validate.config import ValidateConfig
 from curation.validate.proxy_eval import run_proxy
@@ -20,10 +21,10 @@ STAT_REASONS = ("unigram_divergence", "repeated_rows", "mostly_padding")
 def validate_shards(shards_dir: str | Path, cfg: ValidateConfig | None = None) -> dict[str, Any]:
     """The full validation result (what ``validation.json`` holds); writes nothing."""
     cfg = cfg or ValidateConfig()
-    shards_dir = Path(shards_dir)
+    shards_dir = str(Path(shards_dir)) if is_local(str(shards_dir)) else str(shards_dir)
     manifest = read_manifest(shards_dir)
     allowance = expected_repeat_share(manifest.get("mixture"))
-    scans = [scan_shard(shards_dir / name, entry, manifest, cfg, seed=cfg.seed + i)
+    scans = [scan_shard(join(shards_dir, name), entry, manifest, cfg, seed=cfg.seed + i)
              for i, (name, entry) in enumerate(shard_files(shards_dir, manifest))]
     with_stats = [s for s in scans if s.stats is not None]
     total = sum((s.stats.unigram for s in with_stats), np.zeros(int(manifest["vocab_size"]), np.int64))
@@ -55,7 +56,7 @@ def validate_shards(shards_dir: str | Path, cfg: ValidateConfig | None = None) -
         for reason in d["reasons"]:
             counts[f"failed:{reason}"] = counts.get(f"failed:{reason}", 0) + 1
     return {
-        "shards_dir": str(shards_dir),
+        "shards_dir": shards_dir,
         "manifest": {k: manifest.get(k) for k in ("seq_len", "vocab_size", "pad_id", "tokenizer")},
         "config": cfg.model_dump(mode="json"),
         "proxy": proxy,

@@ -6,13 +6,13 @@ trains on and the held-out rows it is evaluated on are picked up on the way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curation.io.paths import exists, is_local, open_read
 from curation.proxy.train import BATCH_KEYS
 from curation.shards.manifest import file_sha256
 from curation.validate import checks
@@ -55,11 +55,12 @@ def column_matrix(batch: pa.RecordBatch, name: str, seq_len: int) -> np.ndarray:
     return arr.flatten().to_numpy(zero_copy_only=False).reshape(len(arr), seq_len)
 
 
-def scan_shard(path: Path, entry: dict | None, manifest: dict, cfg, seed: int) -> ShardScan:
-    """Check one shard file against the manifest ``entry`` (None when it is not listed)."""
-    scan = ShardScan(file=path.name)
-    seq_len = int(manifest["seq_len"])
-    if not scan.check("exists", path.exists(), "" if path.exists() else "file is missing"):
+def scan_shard(path: str, entry: dict | None, manifest: dict, cfg, seed: int) -> ShardScan:
+    """Check one shard file (any filesystem) against the manifest ``entry`` (None when it is not listed)."""
+    path = str(path)
+    scan = ShardScan(file=path.rsplit("/", 1)[-1])
+    found = exists(path)
+    if not scan.check("exists", found, "" if found else "file is missing"):
         return scan
     listed = entry is not None
     scan.check("listed", listed, "" if listed else "file is not listed in manifest.json")
@@ -67,8 +68,16 @@ def scan_shard(path: Path, entry: dict | None, manifest: dict, cfg, seed: int) -
         digest = file_sha256(path)
         ok = digest == entry.get("sha256")
         scan.check("checksum", ok, "" if ok else f"sha256 {digest[:16]}... != manifest {str(entry.get('sha256'))[:16]}...")
+    if is_local(path):  # Arrow reads a local path natively
+        return _scan_file(scan, path, entry, manifest, cfg, seed)
+    with open_read(path) as fh:
+        return _scan_file(scan, fh, entry, manifest, cfg, seed)
+
+
+def _scan_file(scan: ShardScan, source, entry: dict | None, manifest: dict, cfg, seed: int) -> ShardScan:
+    seq_len, listed = int(manifest["seq_len"]), entry is not None
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(source)
     except Exception as exc:  # noqa: BLE001 - any Arrow/IO error means unreadable
         scan.check("readable", False, f"{type(exc).__name__}: {exc}")
         return scan

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from curation.io.paths import exists, local_file, open_read, read_bytes, size
 from filters.base import DocumentStep, StepResult
 
 LABEL_HIGH = "__label__hq"  # reference text (positive class)
@@ -69,19 +70,18 @@ def check_against_card(path: str) -> None:
     the card is the only way to notice a partial copy or a file replaced since training.
     """
     card_file = card_path(path)
-    if not os.path.exists(card_file):
+    if not exists(card_file):
         return
     import json
 
-    with open(card_file, encoding="utf-8") as fh:
-        card = json.load(fh)
-    size, expected = os.path.getsize(path), card.get("model_bytes")
-    if expected is not None and size != expected:
-        raise QualityModelError(f"quality model {path!r} has {size} bytes but its card {card_file!r} says "
+    card = json.loads(read_bytes(card_file))
+    actual, expected = size(path), card.get("model_bytes")
+    if expected is not None and actual != expected:
+        raise QualityModelError(f"quality model {path!r} has {actual} bytes but its card {card_file!r} says "
                                 f"{expected}: truncated or replaced")
     if card.get("model_sha256"):
         digest = hashlib.sha256()
-        with open(path, "rb") as fh:
+        with open_read(path) as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         if digest.hexdigest() != card["model_sha256"]:
@@ -93,16 +93,17 @@ class QualityModel:
     """A loaded fastText quality model; :meth:`predict` gives P(high quality) per text."""
 
     def __init__(self, path: str, verify: bool = True):
-        if not os.path.exists(path):
+        if not exists(path):
             raise QualityModelError(f"quality model {path!r} does not exist (train one with `curation quality train`)")
-        if os.path.getsize(path) == 0:
+        if size(path) == 0:
             raise QualityModelError(f"quality model {path!r} is empty")
         if verify:
             check_against_card(path)
         import fasttext
 
         try:
-            self.model = fasttext.load_model(path)
+            with local_file(path) as local:  # fastText loads local files only (a worker's copy of a remote one)
+                self.model = fasttext.load_model(local)
         except (ValueError, RuntimeError, MemoryError) as exc:
             raise QualityModelError(f"quality model {path!r} is not a fastText model (corrupt?): {exc}") from None
         labels = set(self.model.get_labels())

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 
+from curation.io.paths import copy_file, write_bytes
 from filters.quality.classifier import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
 from filters.quality.config import TrainConfig
 from filters.quality.data import balanced_sample, check_class, holdout_split, read_class
@@ -86,20 +87,22 @@ def train(positive_files: list[str], negative_files: list[str], output: str,
     pos, neg = balanced_sample(classes[0].texts, classes[1].texts, config.max_per_class, config.seed, config.balance)
     pos_train, pos_held = holdout_split(pos, config.holdout, config.seed)
     neg_train, neg_held = holdout_split(neg, config.holdout, config.seed + 1)
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="quality-train-") as tmp:
         train_file = os.path.join(tmp, "train.txt")
         write_training_file(train_file, pos_train, neg_train, config.seed)
-        fit = train_fasttext(train_file, output, config)
-    # Score the held-out text through the saved file, as users will (no card to verify against yet).
-    loaded = QualityModel(output, verify=False)
-    held_metrics = summary(loaded.predict(pos_held), loaded.predict(neg_held), config.threshold)
+        saved = os.path.join(tmp, os.path.basename(output))  # fastText saves local files only
+        fit = train_fasttext(train_file, saved, config)
+        # Score the held-out text through the saved file, as users will (no card to verify against yet).
+        loaded = QualityModel(saved, verify=False)
+        held_metrics = summary(loaded.predict(pos_held), loaded.predict(neg_held), config.threshold)
+        model_sha256, model_bytes = _sha256(saved), os.path.getsize(saved)
+        copy_file(saved, output)
     card = {
         "card_version": CARD_VERSION,
         "kind": "fasttext-quality-classifier",
         "model_file": os.path.basename(output),
-        "model_sha256": _sha256(output),
-        "model_bytes": os.path.getsize(output),
+        "model_sha256": model_sha256,
+        "model_bytes": model_bytes,
         "labels": {"positive": LABEL_HIGH, "negative": LABEL_LOW},
         "score": "P(__label__hq), in quality_score",
         "normalization": "filters.quality.classifier.normalize_for_quality: NFKC, lower case, digits -> 0, "
@@ -115,8 +118,7 @@ def train(positive_files: list[str], negative_files: list[str], output: str,
         "train_seconds": round(fit["seconds"], 3),
         "total_seconds": round(time.perf_counter() - started, 3),
     }
-    with open(card_path(output), "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    write_bytes(card_path(output), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return card
 
 

@@ -68,18 +68,16 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    import os
-
     import tokenizer
+    from curation.io.paths import exists, join, read_bytes
 
     tok = tokenizer.load(args.dir)
-    report_path = os.path.join(tok.path, "train_report.json")
+    report_path = join(tok.path, "train_report.json")
     print(f"path:        {tok.path}")
     print(f"sha256:      {tok.sha256}")
     print(f"vocab size:  {tok.vocab_size:,}")
-    if os.path.exists(report_path):
-        with open(report_path, encoding="utf-8") as fh:
-            report = json.load(fh)
+    if exists(report_path):
+        report = json.loads(read_bytes(report_path))
         cfg, sample = report["config"], report["sample"]
         print(f"trained:     {cfg['backend']} {cfg['algorithm']}, normalization {cfg['normalization']}, "
               f"pre-tokenizer {cfg['pre_tokenizer']}, byte fallback {cfg['byte_fallback']}")

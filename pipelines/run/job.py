@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
+from curation.io.paths import exists, join, make_dirs, read_bytes, write_bytes
 from curation.report.funnel import FunnelRow, format_funnel, ingest_row, load_counters, stage_rows
 from pipelines.options import describe_local_mode, make_options, runner_name
 from pipelines.run.config import RunConfig
@@ -47,27 +47,26 @@ def run_job(config: RunConfig, output: str, beam_args: list[str], dry_run: bool 
         print(describe(stages, runner, output), flush=True)
     if dry_run:
         return 0
+    planner.worker_files.upload(echo=echo)
     started = time.perf_counter()
     summary = execute(stages, stop_after=stop_after, echo=echo)
     funnel = build_funnel(stages)
     table = format_funnel(funnel)
-    os.makedirs(output, exist_ok=True)
-    with open(os.path.join(output, "funnel.txt"), "w") as fh:
-        fh.write(table + "\n")
+    make_dirs(output)
+    write_bytes(join(output, "funnel.txt"), (table + "\n").encode())
     validation = _validation(output)
     run_info = {"runner": runner, "seconds": round(time.perf_counter() - started, 3), "stages": summary,
                 "stage_fingerprints": stage_fingerprints(stages, summary),
                 "funnel": [r.__dict__ | {"balanced": r.balanced} for r in funnel], "validation": validation,
                 **provenance(config.model_dump(mode="json", by_alias=True), runner, planner.beam_args, command)}
-    with open(os.path.join(output, "run.json"), "w") as fh:
-        json.dump(run_info, fh, indent=2, sort_keys=True)
+    write_bytes(join(output, "run.json"), json.dumps(run_info, indent=2, sort_keys=True).encode())
     from curation.report.run_report import write_run_report
 
-    write_run_report(os.path.join(output, "report.html"), output, funnel, summary,
+    write_run_report(join(output, "report.html"), output, funnel, summary,
                      [s.name for s in config.sources])
     if echo:
         print("\nfunnel (documents after every stage and rule)\n" + table)
-        print(f"\nreport: {os.path.join(output, 'report.html')}")
+        print(f"\nreport: {join(output, 'report.html')}")
     failed = validation.get("failed", [])
     if failed and config.validate_.fail_on_error and len(summary) == len(stages):
         print(f"validation failed for {len(failed)} shard(s): {failed}")
@@ -80,20 +79,18 @@ def stage_fingerprints(stages: list[Stage], summary: list[dict]) -> dict[str, di
     seconds = {s["stage"]: s.get("seconds") for s in summary}
     out = {}
     for stage in stages:
-        marker = os.path.join(stage.output, MARKER)
-        if seconds.get(stage.name) is None and os.path.exists(marker):
-            with open(marker) as fh:
-                seconds[stage.name] = json.load(fh).get("seconds")
+        marker = join(stage.output, MARKER)
+        if seconds.get(stage.name) is None and exists(marker):
+            seconds[stage.name] = json.loads(read_bytes(marker)).get("seconds")
         out[stage.name] = {"fingerprint": stage.digest, "seconds": seconds.get(stage.name),
                            "status": next((s["status"] for s in summary if s["stage"] == stage.name), "not run")}
     return out
 
 
 def _validation(output: str) -> dict:
-    path = os.path.join(output, "validation", "validation.json")
-    if not os.path.exists(path):
+    path = join(output, "validation", "validation.json")
+    if not exists(path):
         return {}
-    with open(path) as fh:
-        result = json.load(fh)
+    result = json.loads(read_bytes(path))
     shards = result.get("shards", [])
     return {"shards": len(shards), "failed": [s.get("file") for s in shards if s.get("verdict") == "fail"]}

@@ -17,15 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from curation.io.paths import expand, join
+from curation.io.paths import exists, expand, is_dir, join, make_dirs, read_bytes, remove_tree, size, write_bytes
 from pipelines.document_job import run_document_job
 from pipelines.run.config import RunConfig
+from pipelines.run.worker_files import place_worker_files
 
 MARKER = "_STAGE.json"
 
@@ -49,19 +49,17 @@ class Stage:
         return self.name.split(":", 1)[0]
 
     def is_current(self) -> bool:
-        marker = os.path.join(self.output, MARKER)
-        if not os.path.exists(marker):
+        marker = join(self.output, MARKER)
+        if not exists(marker):
             return False
-        with open(marker) as fh:
-            return json.load(fh).get("fingerprint") == self.digest
+        return json.loads(read_bytes(marker)).get("fingerprint") == self.digest
 
 
 def input_fingerprint(patterns: list[str]) -> list[tuple[str, int]]:
     """(name, size) of every input file: a changed or added file changes the stage's hash."""
     out = []
     for path in expand(patterns):
-        size = os.path.getsize(path) if "://" not in path else -1
-        out.append((os.path.basename(path), size))
+        out.append((os.path.basename(path), size(path)))
     return out
 
 
@@ -69,7 +67,8 @@ class Planner:
     """Turns a RunConfig into the ordered list of stages."""
 
     def __init__(self, config: RunConfig, output: str, beam_args: list[str], echo: bool = True):
-        self.config = config
+        # the config as the stages see it: launcher-local files a worker opens named by their copies
+        self.config, self.worker_files = place_worker_files(config, output)
         self.out = output
         self.beam_args = list(config.beam_args) + list(beam_args)
         self.echo = echo
@@ -174,7 +173,8 @@ class Planner:
 
         model_stage, model_path = model
         config = self.config.quality.selection(model_path)
-        model_fingerprint = model_stage.digest if model_stage else input_fingerprint([model_path])
+        model_fingerprint = model_stage.digest if model_stage else \
+            input_fingerprint([self.worker_files.local(model_path)])
         return self._document_stage("quality", name, paths, last, config, lambda: ScoreAndSelect(config),
                                     model=model_fingerprint)
 
@@ -190,7 +190,11 @@ class Planner:
     def _tokenizer_stage(self) -> tuple[str, dict]:
         spec = self.config.tokenizer
         if spec.path:
-            return spec.path, {"path": spec.path, "files": input_fingerprint([spec.path])}
+            from tokenizer.load import TOKENIZER_FILE
+
+            local = self.worker_files.local(spec.path)  # a tokenizer directory, or its tokenizer.json
+            return spec.path, {"path": spec.path,
+                               "files": input_fingerprint([join(local, TOKENIZER_FILE) if is_dir(local) else local])}
         from tokenizer.train import train_tokenizer
 
         output = join(self.out, "tokenizer")
@@ -274,15 +278,14 @@ def execute(stages: list[Stage], stop_after: str | None = None, echo: bool = Tru
             continue
         if echo:
             print(f"{label}: running -> {stage.output}", flush=True)
-        if os.path.isdir(stage.output):
-            shutil.rmtree(stage.output)  # a half-written output from an interrupted run
-        os.makedirs(stage.output, exist_ok=True)
+        remove_tree(stage.output)  # a half-written output from an interrupted run
+        make_dirs(stage.output)
         started = time.perf_counter()
         stage.execute()
         seconds = time.perf_counter() - started
-        with open(os.path.join(stage.output, MARKER), "w") as fh:
-            json.dump({"stage": stage.name, "fingerprint": stage.digest, "seconds": round(seconds, 3)}, fh,
-                      indent=2, sort_keys=True)
+        write_bytes(join(stage.output, MARKER), json.dumps(
+            {"stage": stage.name, "fingerprint": stage.digest, "seconds": round(seconds, 3)},
+            indent=2, sort_keys=True).encode())
         if echo:
             print(f"{label}: done in {seconds:.1f} s{_document_counts(stage)}", flush=True)
         summary.append({"stage": stage.name, "status": "ran", "seconds": round(seconds, 3), "output": stage.output})
