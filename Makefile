@@ -30,8 +30,8 @@ test: env
 lint: env
 	$(BIN)/ruff check .
 
-# Every benchmark at CI size (--quick, under a minute each); harness.py and bench_warc.py are their libraries.
-BENCHES := $(filter-out bench/harness.py bench/bench_warc.py,$(wildcard bench/*.py))
+# Every benchmark at CI size (--quick, under a minute each); harness.py, bench_warc.py and memory.py are their libraries.
+BENCHES := $(filter-out bench/harness.py bench/bench_warc.py bench/memory.py,$(wildcard bench/*.py))
 
 bench: env
 	for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script --quick; done
