@@ -105,7 +105,8 @@ def _run_config(tmp_path, repo_root, source: str) -> str:
 def local_run(tmp_path_factory, repo_root, sample_dir):
     tmp = tmp_path_factory.mktemp("local-run")
     out = tmp / "out"
-    assert main(["run", _run_config(tmp, repo_root, str(sample_dir)), "--output", str(out), *FAST]) == 0
+    config = _run_config(tmp, repo_root, str(sample_dir))  # validation aside: its report names its paths
+    assert main(["run", config, "--output", str(out), *FAST, "--stop-after", "shards"]) == 0
     return out
 
 
@@ -220,3 +221,31 @@ def test_shard_dataset_reads_shards_from_s3(s3_run, local_run):
     assert local and samples(f"{s3_run[0]}/shards", start=5) == local  # verified against the manifest
     assert samples(f"{s3_run[0]}/shards", start=5, verify=False, rank=1, world_size=2) == \
         samples(str(local_run / "shards"), start=5, verify=False, rank=1, world_size=2)
+
+
+def test_launcher_files_a_worker_opens_travel_to_the_run_storage(s3, tmp_path, repo_root):
+    """With a remote output, the filter lists a config names on the launcher's disk are copied under
+    OUT/inputs/ and the stages' config names the copies, which the filters read from s3."""
+    from curation.config import load_config
+    from filters.badwords import load_words
+    from filters.url_filter import read_list, ut1_lists
+    from pipelines.run.config import RunConfig, resolve_paths
+    from pipelines.run.worker_files import place_worker_files
+
+    (tmp_path / "words.txt").write_text("spam\nscam\n")
+    (tmp_path / "ut1" / "adult").mkdir(parents=True)
+    (tmp_path / "ut1" / "adult" / "domains").write_text("bad.example\n# a comment\nworse.example\n")
+    config_file = _run_config(tmp_path, repo_root, str(repo_root / "sample"))
+    config = resolve_paths(load_config(RunConfig, config_file, [
+        f"filters.badwords.path={tmp_path / 'words.txt'}", f"filters.url_filter.ut1={tmp_path / 'ut1'}"]),
+        config_file)
+    assert place_worker_files(config, str(tmp_path / "out"))[0] == config  # a local output: paths kept
+    placed, files = place_worker_files(config, f"s3://{BUCKET}/wf")
+    files.upload(echo=False)
+    words, ut1 = placed.filters.badwords.path, placed.filters.url_filter.ut1
+    assert words.startswith(f"s3://{BUCKET}/wf/inputs/") and ut1.startswith(f"s3://{BUCKET}/wf/inputs/")
+    assert load_words(path=words) == ["spam", "scam"]
+    lists = ut1_lists(ut1, None, "domains")
+    assert list(lists) == ["adult"] and list(lists["adult"]) == ["bad.example", "worse.example"]
+    assert list(read_list(f"{ut1}/adult/domains", "domains")) == ["bad.example", "worse.example"]
+    assert placed.quality.positive == config.quality.positive  # read by the launcher: not copied

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
 
 import numpy as np
 
+from curation.io.paths import join, make_dirs, write_bytes
 from curation.report.html import page, table
 from filters.quality.classifier import QualityModel
 from filters.quality.data import check_class, read_class
@@ -55,24 +55,21 @@ def plot_histogram(path: str, positive: np.ndarray, negative: np.ndarray, thresh
     ax.set_ylabel("documents")
     ax.set_title("Quality score per class")
     ax.legend(loc="upper center")
-    with open(path, "wb") as fh:
-        fh.write(png_bytes(fig))  # no version/date stamp: same scores, same bytes
+    write_bytes(path, png_bytes(fig))  # no version/date stamp: same scores, same bytes
 
 
 def write_report(report_dir: str, result: dict) -> dict[str, str]:
     """``report.json``, ``histogram.png`` and ``report.html`` in ``report_dir``; returns their paths."""
-    os.makedirs(report_dir, exist_ok=True)
-    paths = {name: os.path.join(report_dir, name) for name in ("report.json", "histogram.png", "report.html")}
+    make_dirs(report_dir)
+    paths = {name: join(report_dir, name) for name in ("report.json", "histogram.png", "report.html")}
     metrics = result["metrics"]
     plot_histogram(paths["histogram.png"], result["scores"]["positive"], result["scores"]["negative"],
                    metrics["threshold"])
     payload = {k: v for k, v in result.items() if k != "scores"}
-    with open(paths["report.json"], "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    write_bytes(paths["report.json"], (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     files = "".join(f"<li>{html.escape(c)}: {html.escape(', '.join(f))}</li>" for c, f in result["files"].items())
     body = (f"<h1>Quality model report</h1><p>model: <code>{html.escape(result['model'])}</code></p>"
             f"<ul>{files}</ul>{table(['metric', 'value'], [[html.escape(k), v] for k, v in metrics.items()])}"
             f"<p><img src='histogram.png' alt='score histogram per class'></p>")
-    with open(paths["report.html"], "w", encoding="utf-8") as fh:
-        fh.write(page("Quality model report", body))
+    write_bytes(paths["report.html"], page("Quality model report", body).encode("utf-8"))
     return paths
