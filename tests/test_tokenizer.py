@@ -236,6 +236,12 @@ def test_bottom_k_sample_ignores_arrival_order():
     assert len(results) == 1
 
 
+def test_sentencepiece_sample_is_capped(corpus, tmp_path):
+    out = _train(corpus["jsonl"], tmp_path / "sp", "sentencepiece", "bpe", 1000, "--set", "sentencepiece_max_bytes=100000")
+    sample = json.load(open(os.path.join(out, "train_report.json")))["sample"]
+    assert sample["max_bytes"] == 100000 and sample["budget_reached"] and sample["bytes_sampled"] <= 100000
+
+
 def test_sample_over_the_held_size_is_spooled(corpus, tmp_path, monkeypatch):
     # Above HELD_BYTES the texts wait in a spool file, not in memory: the same sample, the same tokenizer.
     import tokenizer.sample

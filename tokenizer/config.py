@@ -59,6 +59,9 @@ class TokenizerConfig(StageConfig):
     # Both None = stream every document (sentencepiece still holds its input in memory).
     max_docs: int | None = Field(None, ge=1)
     max_bytes: int | None = Field(1 << 30, ge=1)
+    # sentencepiece holds its whole input in memory (20 MB of text: unigram 483 MB peak RSS, bpe 152 MB):
+    # its sample is also capped at this many bytes, whatever max_bytes says.
+    sentencepiece_max_bytes: int = Field(128 << 20, ge=1)
     seed: int = Field(0, ge=0)
     num_threads: int | None = Field(None, ge=1)  # sentencepiece trainer threads (default: all cores)
 
@@ -105,6 +108,13 @@ class TokenizerConfig(StageConfig):
     @property
     def resolved_pre_tokenizer(self) -> str:
         return self.pre_tokenizer or DEFAULTS[(self.backend, self.algorithm)][1]
+
+    @property
+    def sample_max_bytes(self) -> int | None:
+        """The sample's byte budget: ``max_bytes``, capped by ``sentencepiece_max_bytes`` there."""
+        if self.backend != "sentencepiece":
+            return self.max_bytes
+        return min(self.max_bytes or self.sentencepiece_max_bytes, self.sentencepiece_max_bytes)
 
     @property
     def resolved_byte_fallback(self) -> bool:

@@ -30,7 +30,7 @@ def train_tokenizer(paths: Iterable[str], output_dir: str, config: TokenizerConf
                     echo: bool = True) -> dict:
     """Train a tokenizer on the documents of ``paths`` into ``output_dir``; returns the report."""
     make_dirs(output_dir)
-    sample = TextSample(paths, config.max_docs, config.max_bytes, config.seed)
+    sample = TextSample(paths, config.max_docs, config.sample_max_bytes, config.seed)
     started = time.perf_counter()
     if config.backend == "hf":
         from tokenizer.hf_backend import train_hf
