@@ -114,26 +114,24 @@ def build_corpus(target_bytes: int, folder: str, seed: int = 0,
                  special_text: bool = False) -> tuple[str, str, list[str]]:
     """Documents re-mixed from realistic paragraphs until ``target_bytes``: JSONL + the same text plain.
 
-    ``special_text``: the test corpus that made hf Unigram fail (issue 18): special tokens glued
-    to one word in five, and long CJK runs without spaces (``tests/tokenizer_fixtures.py``).
+    ``special_text``: as the test corpus that made hf Unigram fail (issue 18): special tokens glued
+    to one word in five, every 200th document a 20k-character CJK run (``tests/tokenizer_fixtures.py``).
     """
     from curation.document import new_document
     from curation.io.docfiles import write_documents
-    from tests.tokenizer_fixtures import corpus_documents, special_text_documents
+    from tests.tokenizer_fixtures import cjk_run, corpus_documents, glue_special_tokens
 
     paragraphs = [p.strip() for d in corpus_documents() for p in d["text"].split("\n") if len(p.strip()) > 20]
     rng = random.Random(seed)
     docs, texts, size, n = [], [], 0, 0
-    if special_text:
-        docs = special_text_documents(target_bytes, seed)
-        texts = [d["text"] for d in docs]
-        size = target_bytes
     while size < target_bytes:
         k = rng.randint(3, 12)
         # re-mixed paragraphs with a few random numbers and names so the word counts are not just scaled copies
         paras = [p if rng.random() < 0.8 else f"{p} ({rng.randint(1, 99999)} {rng.choice(['km', 'kg', 'EUR', '%'])})"
                  for p in rng.sample(paragraphs, k)]
         text = "\n".join(paras)
+        if special_text:
+            text = cjk_run(n) if n % 200 == 199 else glue_special_tokens(text, rng)
         docs.append(new_document(text, url=f"https://bench.example/{n}", source="bench"))
         texts.append(text)
         size += len(text.encode())

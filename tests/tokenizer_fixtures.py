@@ -60,29 +60,36 @@ def corpus_documents(repeat_multilingual: int = 20) -> list[dict]:
     return docs
 
 
+SPECIAL_LITERALS = ["<unk>", "<s>", "</s>", "<pad>", "<mask>", "(<unk>)", "[SEP]", "[CLS]", "[UNK]"]
+
+
+def glue_special_tokens(text: str, rng) -> str:
+    """One word in five followed by a literal special token (``</s>``, ``<unk>``, ``[SEP]``, ...)."""
+    return " ".join(w + rng.choice(SPECIAL_LITERALS) if rng.random() < 0.2 else w for w in text.split(" "))
+
+
+def cjk_run(n: int) -> str:
+    """~20k characters without a space: the CJK lines of MULTILINGUAL run together (rotated by ``n``)."""
+    cjk = "".join(MULTILINGUAL[:3])
+    return "".join(cjk[(n + i) % len(cjk):] + cjk[:(n + i) % len(cjk)] for i in range(250))
+
+
 def special_text_documents(target_bytes: int = 160_000, seed: int = 0) -> list[dict]:
     """Real sentences where the special tokens also occur as text, plus long runs without spaces.
 
-    The lines of :func:`corpus_documents`, one in five words followed by a literal ``</s>``,
-    ``<unk>``, ... (as in scraped chat transcripts or WikiText), and every 40th document a
-    paragraph of the CJK lines run together (~20k characters without a space). Issue 18: on
-    this (~160 KB) hf Unigram learned "<unk>" as an ordinary piece and failed with "special
+    Three lines of :func:`corpus_documents` a document, :func:`glue_special_tokens` (as in
+    scraped chat transcripts or WikiText), and every 40th document a :func:`cjk_run`. Issue 18:
+    on this (~160 KB) hf Unigram learned "<unk>" as an ordinary piece and failed with "special
     token '<unk>' got id 5, expected 3".
     """
     import random
 
     rng = random.Random(seed)
-    literals = ["<unk>", "<s>", "</s>", "<pad>", "<mask>", "(<unk>)", "[SEP]", "[CLS]", "[UNK]"]
     lines = [p.strip() for d in corpus_documents() for p in d["text"].split("\n") if len(p.strip()) > 20]
-    cjk = "".join(line for line in MULTILINGUAL[:3])
     docs, size = [], 0
     while size < target_bytes:
         n = len(docs)
-        if n % 40 == 39:
-            text = "".join(cjk[(n + i) % len(cjk):] + cjk[:(n + i) % len(cjk)] for i in range(250))
-        else:
-            words = " ".join(rng.sample(lines, 3)).split(" ")
-            text = " ".join(w + rng.choice(literals) if rng.random() < 0.2 else w for w in words)
+        text = cjk_run(n) if n % 40 == 39 else glue_special_tokens(" ".join(rng.sample(lines, 3)), rng)
         docs.append(new_document(text, url=f"https://example.org/special/{n}", source="special"))
         size += len(text.encode("utf-8"))
     return docs
