@@ -11,6 +11,10 @@ Prints, in one run:
    the worst distance of a source's token share from its weight over every shard, over every
    prefix of the rows at each 1%, and over each rank's prefixes at each 1% with 4 ranks (each
    revision's own ``ShardDataset`` split: strided before, contiguous blocks after);
+   With ``--datatrove-python PYTHON`` (an interpreter with datatrove installed; it is no
+   dependency of ours) datatrove's JsonlReader -> DocumentTokenizer joins that table: the same
+   documents and tokenizer.json, EOS appended, one task, no shuffling; it writes token files
+   without the mixture, packing and padding ``curation shards`` does;
 2. tokens/s of the whole ``curation shards`` pipeline on ``--docs`` generated documents
    (median of ``--repeats`` runs);
 3. for best_fit vs concat vs pad at seq_len 512 and 2048: padding fraction, truncated documents
@@ -220,6 +224,30 @@ def bare_encode_batch(mixture: str, tokenizer_dir: str, batch: int = 1024) -> di
     return {"tokens": tokens, "encode_s": time.perf_counter() - t0}
 
 
+# Run by another interpreter, one with datatrove installed (datatrove is no dependency of ours):
+# read the same JSONL.gz sources and tokenize them with DocumentTokenizer (the same tokenizer.json,
+# EOS appended, one task, documents not shuffled), as datatrove's own tokenization step does.
+DATATROVE_SCRIPT = """
+import glob, json, os, sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.tokens import DocumentTokenizer
+sources, tokenizer_json, out = sys.argv[1:4]
+LocalPipelineExecutor(pipeline=[
+    JsonlReader(sources, glob_pattern="*.jsonl.gz", recursive=False),
+    DocumentTokenizer(os.path.join(out, "tokens"), tokenizer_name_or_path=tokenizer_json, eos_token="</s>",
+                      shuffle_documents=False),
+], tasks=1, workers=1, logging_dir=os.path.join(out, "logs")).run()
+stats = json.load(open(os.path.join(out, "logs", "stats.json")))
+tokens = sum(s["stats"].get("tokens", {}).get("total", 0) for s in stats if "TOKENIZER" in s["name"])
+json.dump({"tokens": tokens}, open(os.path.join(out, "result.json"), "w"))
+"""
+
+
+def datatrove_tokens(out: Path) -> dict:
+    return json.loads((Path(out) / "result.json").read_text())
+
+
 def _revision_tree(revision: str, tmp: str) -> str:
     import subprocess
 
@@ -229,7 +257,7 @@ def _revision_tree(revision: str, tmp: str) -> str:
     return path
 
 
-def blend_comparison(revision: str, n_docs: int, rounds: int) -> None:
+def blend_comparison(revision: str, n_docs: int, rounds: int, datatrove_python: str | None = None) -> None:
     import subprocess
 
     from bench import harness
@@ -255,13 +283,17 @@ def blend_comparison(revision: str, n_docs: int, rounds: int) -> None:
                 harness.Side("curation shards after", in_tree(str(REPO)),
                              result=lambda out: share_report(out, "block")),
             ]
+            if datatrove_python:
+                sides.append(harness.Side("datatrove JsonlReader -> DocumentTokenizer",
+                                          [datatrove_python, "-c", DATATROVE_SCRIPT, tmp,
+                                           str(Path(tok_dir) / "tokenizer.json"), "{out}"], result=datatrove_tokens))
             results = harness.compare(sides, rounds=rounds)
             harness.print_table(f"curation shards, 3 sources (0.5/0.3/0.2), seq_len {BLEND_SEQ_LEN}, "
                                 f"{n_docs:,} docs", results, rate="tokens")
             head = (f"{'side':<34}{'shards':>7}{'rows':>8}{'pad %':>7}{'worst shard pp':>16}"
                     f"{'worst prefix pp':>17}{'worst rank prefix pp (4 ranks)':>32}")
             print("\n" + head + "\n" + "-" * len(head))
-            for r in results[1:]:
+            for r in results[1:3]:
                 v = r.runs[0].values
                 print(f"{r.side.name:<34}{v['shards']:>7}{v['rows']:>8,}{v['pad_pct']:>7.2f}{v['shard_err_pp']:>16.2f}"
                       f"{v['prefix_err_pp']:>17.2f}{v['rank_prefix_err_pp']:>32.2f}")
@@ -282,12 +314,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--before", default="99207a2", help="revision to compare against (blend, tokens/s)")
     parser.add_argument("--blend-docs", type=int, default=6000, help="documents for the before/after table")
     parser.add_argument("--only-blend", action="store_true", help="print the before/after table only")
+    parser.add_argument("--datatrove-python", metavar="PYTHON",
+                        help="an interpreter with datatrove installed: adds its DocumentTokenizer to the blend table")
     args = harness.parse_args(parser, argv, quick={"docs": 500, "pack_docs": 10_000, "repeats": 1, "blend_docs": 1500},
                               smoke={"docs": 60, "pack_docs": 500, "repeats": 1, "bucket_tokens": 1 << 16,
                                      "blend_docs": 300})
     os.environ["CURATION_BEAM_MODE"] = args.beam_mode
 
-    blend_comparison(args.before, args.blend_docs, args.repeats)
+    blend_comparison(args.before, args.blend_docs, args.repeats, args.datatrove_python)
     if args.only_blend:
         return
 
