@@ -22,6 +22,9 @@ from filters.sniff import UNKNOWN_TYPES, binary_type, sniffs_as_html
 EXTRACTORS = ("resiliparse", "trafilatura")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
+# Control bytes that plain text does not hold (not TAB, LF, VT, FF, CR); deleted with bytes.translate,
+# which counts them in C (a Python loop over 4 KB cost as much per page as the rest of this module).
+_CONTROL_BYTES = bytes(range(9)) + bytes(range(14, 32))
 DEFAULT_TIME_LIMIT = 10.0  # seconds a page may take; pages take milliseconds (bench/extract_quality.py)
 __all__ = ["ExtractionError", "HtmlToDocument", "charset_from_content_type", "decode_html", "extract_text",
            "looks_binary", "media_type"]
@@ -54,7 +57,7 @@ def looks_binary(payload: bytes, sample: int = 4096, max_control_share: float = 
         return False
     if b"\x00" in head:
         return True
-    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    control = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return control / len(head) > max_control_share
 
 
