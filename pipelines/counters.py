@@ -20,6 +20,8 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pipelines import beam_memo  # noqa: F401 - memoized DoFn introspection, also in the workers
+
 COUNTS_TAG = "_counts"
 # Pipeline -> the COUNTS_TAG PCollections applied to it (see ``pipelines.metrics.attach_counts``).
 _REGISTERED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -18,6 +18,7 @@ import os
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.io.paths import set_filesystem_options
+from pipelines.beam_memo import MemoizedOptions
 
 LOCAL_RUNNER = "FnApiRunner"  # shown as this; run as pipelines.local_runner.LocalRunner (quiet workers)
 LOCAL_RUNNER_CLASS = "pipelines.local_runner.LocalRunner"
@@ -77,7 +78,7 @@ def make_options(beam_args: list[str] | None = None, input_files: list[str] | No
     """
     args = [_alias(a) for a in beam_args or []]
     size = input_bytes(input_files) if input_files is not None else None
-    options = PipelineOptions(local_defaults(args, size) + args)
+    options = MemoizedOptions(local_defaults(args, size) + args)  # one view per class: pipelines/beam_memo.py
     set_filesystem_options(options)  # the launcher reads and writes object stores with the same flags
     return options
 
