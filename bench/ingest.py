@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", nargs="*", default=[], help="more real WARC/HTML files to cycle")
     parser.add_argument("--extractor-docs", type=int, default=1500, help="pages for the extractor table")
+    parser.add_argument("--no-multi", action="store_true",
+                        help="skip the multi_processing side and the extractor table (framework overhead only)")
     parser.add_argument("--memory", action="store_true",
                         help="peak RSS of curation docs (and with configs/c4.yaml) at 4, 16, 64 MB of real pages")
     parser.add_argument("--with-1gb", action="store_true", help="--memory: add a 1 GB WARC (now only)")
@@ -98,11 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         size_mb = sum(os.path.getsize(f) for f in files) / 1e6
         sides = [harness.call("bare loop: warcio + resiliparse + Parquet", "bench.ingest:bare_loop",
                               files=files, out="{out}"),
-                 beam_docs("curation docs, in_memory (1 process)", corpus, "in_memory", 1),
-                 beam_docs(f"curation docs, multi_processing ({cores} workers)", corpus, "multi_processing", cores)]
+                 beam_docs("curation docs, in_memory (1 process)", corpus, "in_memory", 1)]
+        if not args.no_multi:
+            sides.append(beam_docs(f"curation docs, multi_processing ({cores} workers)", corpus,
+                                   "multi_processing", cores))
         results = harness.compare(sides, rounds=args.rounds)
         harness.print_table(f"ingest: {len(files)} WARC files, {size_mb:.1f} MB gzip of real pages, {cores} cores",
                             results, rate="docs")
+        if args.no_multi:
+            return 0
         extractors = [harness.call(name, "bench.ingest:bare_loop", files=files, extractor=name,
                                    limit=args.extractor_docs) for name in ("resiliparse", "trafilatura")]
         results = harness.compare(extractors, rounds=args.rounds)
