@@ -27,7 +27,7 @@ from bench import harness  # noqa: E402
 CONFIG = str(REPO / "configs" / "sample.yaml")
 RUN = ["run", CONFIG, "--output", "{out}", "--stop-after"]  # + the last stage (--stop-after)
 STAGE_DIRS = {"extract", "filter", "quality", "dedup", "tokenizer", "shards"}
-RUN_FACTS = {"_STAGE.json", "_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}  # where and when, not what
+RUN_FACTS = {"_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}  # where and when, not what
 
 
 def output_digest(out: Path | str) -> dict:

@@ -6,19 +6,17 @@ Inputs may mix WARC/WET files (ingested and extracted) and document files
 - ``documents/part-IIIII-of-NNNNN.parquet`` (or ``.jsonl.gz``): the documents, by hash of id
   (``pyarrow.parquet.read_table(output_dir + "/documents")`` reads them all);
 - ``errors/errors-*.jsonl``: one line per bad record (file, offset, reason);
-- ``stats.json``: every counter; ``_SUCCESS.json``: config hash and file list, written last.
+- ``stats.json``: every counter; ``_SUCCESS.json`` (:mod:`curation.io.completion`): config hash, counters
+  and every file with its size, written last.
 """
 from __future__ import annotations
 
-import json
-import time
-
 import apache_beam as beam
 
-from curation.config import StageConfig, config_hash
+from curation.config import config_hash
 from curation.io.commoncrawl import crawl_file_urls, parse_range
 from curation.io.docfiles import detect_format
-from curation.io.paths import expand, join, open_write
+from curation.io.paths import expand, join
 from filters.docs_config import DocsConfig, InputSpec
 from filters.extract import HtmlToDocument
 from pipelines import ingest, read
@@ -95,20 +93,12 @@ def run(config: DocsConfig, output_dir: str, beam_args: list[str] | None = None,
     """Run the docs pipeline to completion; returns the counters (also in stats.json)."""
     files = resolve_inputs(config)
     options = make_options(beam_args, [f for f, _ in files])
-    started = time.time()
     if echo:
         print(f"curation docs: {len(files)} input file(s) -> {output_dir} on {runner_name(options)}", flush=True)
     pipeline = beam.Pipeline(options=options)
     build(pipeline, config, output_dir, files)
-    stats = run_and_report(pipeline, output_dir, echo=echo,
-                           extra={"config_hash": config_hash(config), "inputs": [f for f, _ in files]})
-    write_success(output_dir, config, stats, time.time() - started)
-    return stats
+    return run_and_report(pipeline, output_dir, echo=echo,
+                          extra={"config_hash": config_hash(config), "inputs": [f for f, _ in files]},
+                          marker={"stage": "docs", "config_hash": config_hash(config),
+                                  "config": config.model_dump(mode="json")})
 
-
-def write_success(output_dir: str, config: StageConfig, stats: dict, seconds: float) -> None:
-    """``_SUCCESS.json``: the marker a resumed run checks (config hash) before skipping a stage."""
-    payload = {"config_hash": config_hash(config), "config": config.model_dump(mode="json"),
-               "seconds": round(seconds, 3), "counters": stats}
-    with open_write(join(output_dir, "_SUCCESS.json")) as fh:
-        fh.write((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())

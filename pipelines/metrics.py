@@ -15,7 +15,8 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
 
-from curation.io.paths import join, open_read, open_write
+from curation.io.completion import replace_output, write_success
+from curation.io.paths import join, open_read, write_atomic
 from pipelines.counters import registered_counts
 
 COUNTS_FILE = "counts.json"
@@ -85,8 +86,7 @@ class SumCounts(beam.CombineFn):
 
 
 def _write_json(path: str, payload: dict[str, Any]) -> None:
-    with open_write(path) as fh:
-        fh.write((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+    write_atomic(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
 def attach_counts(pipeline, path: str) -> None:
@@ -103,10 +103,16 @@ def read_counts(path: str) -> dict[str, dict[str, int]]:
         return json.loads(fh.read().decode("utf-8"))
 
 
-def run_and_report(pipeline, output_dir: str, extra: dict[str, Any] | None = None,
-                   echo: bool = True) -> dict[str, dict[str, int]]:
+def run_and_report(pipeline, output_dir: str, extra: dict[str, Any] | None = None, echo: bool = True,
+                   inputs: list[str] | None = None, marker: dict[str, Any] | None = None) -> dict[str, dict[str, int]]:
     """Run ``pipeline`` to completion with its counts written to ``OUTPUT/counts.json``; print
-    them as a table, write ``OUTPUT/stats.json`` (counts plus ``extra``); return the counts."""
+    them as a table, write ``OUTPUT/stats.json`` (counts plus ``extra``); return the counts.
+
+    What an earlier write left in ``output_dir`` is removed first, and ``_SUCCESS.json``
+    (:mod:`curation.io.completion`, with ``marker``'s fields) is written last, when every
+    file is in place: the only sign a later stage trusts.
+    """
+    replace_output(output_dir, inputs or (extra or {}).get("inputs") or ())
     counts_path = join(output_dir, COUNTS_FILE)
     attach_counts(pipeline, counts_path)
     result = pipeline.run()
@@ -115,4 +121,5 @@ def run_and_report(pipeline, output_dir: str, extra: dict[str, Any] | None = Non
     if echo:
         print(format_table(stats), flush=True)
     write_stats(join(output_dir, STATS_FILE), stats, extra)
+    write_success(output_dir, counters=stats, **(marker or {}))  # no clock in it: same input, same bytes
     return stats

@@ -34,9 +34,9 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from curation.io.paths import expand, join, make_dirs, match, read_bytes, remove_files
+from curation.io.paths import expand, join, make_dirs, read_bytes
 from curation.shards.blend import blend_order, blend_times, row_permutation
-from curation.shards.format import MANIFEST_NAME, SHARD_GLOB, shard_file_name
+from curation.shards.format import MANIFEST_NAME, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
 from curation.shards.mixture import (
     HIST_BUCKETS,
@@ -357,11 +357,6 @@ class BuildShards(beam.PTransform):
         )
 
 
-def clear_previous(output_dir: str) -> None:
-    """Remove an earlier run's shards and manifest (a smaller shard count would leave stale files)."""
-    remove_files(match(join(output_dir, SHARD_GLOB)) + [join(output_dir, MANIFEST_NAME)])
-
-
 def run_shards(config: MixtureConfig, tokenizer_dir: str, output_dir: str,
                beam_args: list[str] | None = None, echo: bool = True) -> dict:
     """Build the shards; returns the manifest. Prints the counters and the mixture table."""
@@ -373,11 +368,11 @@ def run_shards(config: MixtureConfig, tokenizer_dir: str, output_dir: str,
 
     info = tokenizer_info(tokenizer_dir)
     make_dirs(output_dir)
-    clear_previous(output_dir)
     inputs = expand([path for source in config.sources for path in source.paths])
     pipeline = beam.Pipeline(options=make_options(beam_args, inputs))
     _ = pipeline | "Shards" >> BuildShards(config, tokenizer_dir, output_dir, info)
-    run_and_report(pipeline, output_dir, echo=echo)
+    # An earlier run's shards and manifest are removed first (fewer shards would leave stale ones).
+    run_and_report(pipeline, output_dir, echo=echo, marker={"stage": "shards"})
     manifest = json.loads(read_bytes(join(output_dir, MANIFEST_NAME)))
     if echo:
         print(format_mixture_table(manifest["mixture"]))

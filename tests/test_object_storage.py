@@ -85,7 +85,7 @@ def test_docs_stage_from_and_to_s3(s3, tmp_path, sample_dir):
 FAST = ["--set", "validate.steps=2", "--set", "validate.probe_steps=1"]
 STAGE_DIRS = ("extract", "filter", "quality", "dedup", "tokenizer", "shards")
 # What records where and when a stage ran (paths, seconds), not what it made.
-RUN_RECORDS = {"_STAGE.json", "_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}
+RUN_RECORDS = {"_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}
 
 
 def _run_config(tmp_path, repo_root, source: str) -> str:
@@ -167,7 +167,7 @@ def test_run_from_and_to_s3_equals_the_local_run(s3, s3_run, local_run, capsys):
     remote = _objects(s3, "run/")
     assert_same_run(local_run, remote)
     for name in ("run.json", "report.html", "validation/validation.json", "validation/report.html",
-                 "quality-model/quality.bin", "quality-model/quality.card.json", "tokenizer/_STAGE.json"):
+                 "quality-model/quality.bin", "quality-model/quality.card.json", "tokenizer/_SUCCESS.json"):
         assert name in remote, name
     run_info = json.loads(remote["run.json"])
     assert run_info["validation"]["shards"] == len(json.loads(remote["shards/manifest.json"])["shards"])
@@ -206,7 +206,7 @@ def test_run_on_dask_with_s3_equals_the_local_run(s3, s3_sources, local_run, tmp
     remote = _objects(s3, "dask/")
     assert_same_run(local_run, remote, dirs=("extract", "filter", "quality", "dedup", "shards"))
     travelled = sorted(name.split("-", 1)[1] for name in remote if name.startswith("inputs/"))
-    assert travelled == ["quality.bin", "quality.card.json", "tokenizer/_STAGE.json", "tokenizer/special_tokens.json",
+    assert travelled == ["quality.bin", "quality.card.json", "tokenizer/_SUCCESS.json", "tokenizer/special_tokens.json",
                          "tokenizer/tokenizer.json", "tokenizer/tokenizer_config.json", "tokenizer/train_report.json"]
     assert list(elsewhere.iterdir()) == []  # the workers wrote nothing where they ran
 

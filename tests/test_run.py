@@ -90,7 +90,7 @@ def test_interrupted_run_resumes_and_output_is_byte_identical(full_run, tmp_path
     out = tmp_path / "again"
     config = str(repo_root / "configs" / "sample.yaml")
     assert main(["run", config, "--output", str(out), "--stop-after", "filter:web", *FAST]) == 0
-    assert (out / "filter" / "web" / "_STAGE.json").exists() and not (out / "shards").exists()
+    assert (out / "filter" / "web" / "_SUCCESS.json").exists() and not (out / "shards").exists()
     capsys.readouterr()
     assert main(["run", config, "--output", str(out), *FAST]) == 0
     printed = capsys.readouterr().out
@@ -138,7 +138,7 @@ def _stage_outputs(out: Path) -> dict[str, bytes]:
     for path in sorted(out.rglob("*")):
         name = path.relative_to(out).as_posix()
         if path.is_file() and name.split("/")[0] in {"extract", "filter", "quality", "dedup", "tokenizer", "shards"} \
-                and path.name not in {"_STAGE.json", "_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}:
+                and path.name not in {"_SUCCESS.json", "train_report.json", "stats.json", "manifest.json"}:
             files[name] = path.read_bytes()
     return files
 

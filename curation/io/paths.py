@@ -51,6 +51,10 @@ def _expand_one(pattern: str) -> list[str]:
     if is_http(pattern):
         return [pattern]
     directory = is_dir(pattern)
+    if directory:
+        from curation.io.completion import check_input_dir  # imports this module
+
+        check_input_dir(pattern)  # a stage output is read only when its marker says it is whole
     if directory and not is_local(pattern):
         matches = match(join(pattern.rstrip("/"), "*"))  # "*" stays within the "directory"
     elif directory:
@@ -412,3 +416,47 @@ def remove_tree(path: str) -> None:
         FileSystems.delete([path.rstrip("/") + "/"])
     except BeamIOError:
         pass  # nothing there
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write ``path`` so that a reader sees the old file or the whole new one, never a part.
+
+    Locally: a temporary file in the same directory, flushed to disk, renamed over ``path``.
+    On object storage a single object is only visible once its upload completes, so a plain
+    write is already atomic.
+    """
+    if not is_local(path):
+        with open_write(path) as fh:
+            fh.write(data)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temp)
+        raise
+
+
+def list_files(directory: str) -> dict[str, int]:
+    """Every file under ``directory`` (recursively) as ``{path relative to it: size}``; missing is empty."""
+    if is_local(directory):
+        found = {}
+        for dirpath, _, files in os.walk(directory):
+            for name in files:
+                full = os.path.join(dirpath, name)
+                found[os.path.relpath(full, directory).replace(os.sep, "/")] = os.path.getsize(full)
+        return found
+    prefix = directory.rstrip("/") + "/"
+    try:
+        matched = beam_filesystems().match([prefix + "**"])[0].metadata_list
+    except Exception:  # noqa: BLE001 (Beam raises BeamIOError or a client error for "nothing there")
+        return {}
+    return {m.path[len(prefix):]: m.size_in_bytes for m in matched if m.path.startswith(prefix)}
+

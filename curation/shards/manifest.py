@@ -14,7 +14,7 @@ import re
 import tempfile
 from typing import Any, BinaryIO, Iterator
 
-from curation.io.paths import exists, is_local, join, match, open_read, open_write
+from curation.io.paths import exists, is_local, join, match, open_read, write_atomic
 from curation.shards.format import FORMAT_VERSION, MANIFEST_NAME, SHARD_GLOB
 from curation.shards.mixture import SourcePlan, mixture_table
 
@@ -64,8 +64,7 @@ def build_manifest(*, seq_len: int, pad_id: int, eos_id: int | None, bos_id: int
 
 def write_manifest(directory: str, manifest: dict) -> str:
     path = join(directory, MANIFEST_NAME)
-    with open_write(path) as fh:
-        fh.write((json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(path, (json.dumps(manifest, indent=2) + "\n").encode())  # never half a manifest
     return path
 
 

@@ -59,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
     bands, rows = config.band_rows()
     stats = run_and_report(pipeline, args.output, extra={
         "config": config.model_dump(mode="json"), "bands": bands, "rows": rows,
-        "runner": runner_name(options), "index": args.index})
+        "runner": runner_name(options), "index": args.index}, inputs=reader.files, marker={"stage": "dedup"})
     counts, exact = stats.get("dedup", {}), stats.get("dedup.exact", {})
     print(f"kept {counts.get('out', 0):,} of {exact.get('in', counts.get('in', 0)):,} documents "
           f"({exact.get('dropped:exact_duplicate', 0):,} exact copies, "

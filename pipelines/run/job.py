@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import time
 
+from curation.io.completion import read_success
 from curation.io.paths import exists, join, make_dirs, read_bytes, write_bytes
 from curation.report.funnel import FunnelRow, format_funnel, ingest_row, load_counters, stage_rows
 from pipelines.options import describe_local_mode, make_options, runner_name
 from pipelines.run.config import RunConfig
-from pipelines.run.planner import MARKER, Planner, Stage, execute
+from pipelines.run.planner import Planner, Stage, execute
 from pipelines.run.provenance import provenance
 
 
@@ -79,9 +80,9 @@ def stage_fingerprints(stages: list[Stage], summary: list[dict]) -> dict[str, di
     seconds = {s["stage"]: s.get("seconds") for s in summary}
     out = {}
     for stage in stages:
-        marker = join(stage.output, MARKER)
-        if seconds.get(stage.name) is None and exists(marker):
-            seconds[stage.name] = json.loads(read_bytes(marker)).get("seconds")
+        marker = read_success(stage.output) if seconds.get(stage.name) is None else None
+        if marker is not None:
+            seconds[stage.name] = marker.get("seconds")
         out[stage.name] = {"fingerprint": stage.digest, "seconds": seconds.get(stage.name),
                            "status": next((s["status"] for s in summary if s["stage"] == stage.name), "not run")}
     return out

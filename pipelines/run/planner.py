@@ -2,9 +2,10 @@
 
 The plan is a list of :class:`Stage` s. A stage's *fingerprint* covers its config,
 the sizes of its input files and the fingerprints of the stages it reads, so a
-change anywhere upstream re-runs everything downstream of it. When a stage ends it
-writes ``_STAGE.json`` (fingerprint, seconds) into its output directory; a later run
-skips a stage whose marker matches, so an interrupted run resumes where it stopped.
+change anywhere upstream re-runs everything downstream of it. When a stage ends, its
+completion marker ``_SUCCESS.json`` (:mod:`curation.io.completion`, written by the stage
+after all its files) gets the fingerprint; a later run skips a stage whose marker matches
+and whose files are all there, so an interrupted run resumes where it stopped.
 
 Output layout (``OUT``)::
 
@@ -22,12 +23,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from curation.io.paths import exists, expand, is_dir, join, make_dirs, read_bytes, remove_tree, size, write_bytes
+from curation.io.completion import problems, read_success, update_success
+from curation.io.paths import expand, is_dir, join, make_dirs, remove_tree, size
 from pipelines.document_job import run_document_job
 from pipelines.run.config import RunConfig
 from pipelines.run.worker_files import place_worker_files
-
-MARKER = "_STAGE.json"
 
 
 @dataclass
@@ -49,10 +49,10 @@ class Stage:
         return self.name.split(":", 1)[0]
 
     def is_current(self) -> bool:
-        marker = join(self.output, MARKER)
-        if not exists(marker):
-            return False
-        return json.loads(read_bytes(marker)).get("fingerprint") == self.digest
+        """Finished with this fingerprint, every file still as the marker lists it (an unreadable
+        marker, from a kill or a full disk, is "not done")."""
+        marker = read_success(self.output)
+        return marker is not None and marker.get("fingerprint") == self.digest and not problems(self.output, marker)
 
 
 def input_fingerprint(patterns: list[str]) -> list[tuple[str, int]]:
@@ -278,14 +278,12 @@ def execute(stages: list[Stage], stop_after: str | None = None, echo: bool = Tru
             continue
         if echo:
             print(f"{label}: running -> {stage.output}", flush=True)
-        remove_tree(stage.output)  # a half-written output from an interrupted run
+        remove_tree(stage.output)  # a half-written output from an interrupted run, or a stale one
         make_dirs(stage.output)
         started = time.perf_counter()
         stage.execute()
         seconds = time.perf_counter() - started
-        write_bytes(join(stage.output, MARKER), json.dumps(
-            {"stage": stage.name, "fingerprint": stage.digest, "seconds": round(seconds, 3)},
-            indent=2, sort_keys=True).encode())
+        update_success(stage.output, stage=stage.name, fingerprint=stage.digest, seconds=round(seconds, 3))
         if echo:
             print(f"{label}: done in {seconds:.1f} s{_document_counts(stage)}", flush=True)
         summary.append({"stage": stage.name, "status": "ran", "seconds": round(seconds, 3), "output": stage.output})

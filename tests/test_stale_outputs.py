@@ -1,0 +1,165 @@
+"""Issue 14, class 4: partial and stale outputs are never taken as complete.
+
+Each case is built here from a real ``curation docs`` output (the shipped books sample): a rerun
+with another shard count, the states a kill leaves (no marker, a part missing or cut short, a
+truncated marker), a stale part beside finished ones; then read back through the CLI.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from curation.io.completion import SUCCESS_FILE, check_input_dir, read_success
+from curation.io.paths import write_atomic
+from pipelines.cli import main
+
+BOOKS_ROWS = 68
+
+
+def docs(inputs, out: Path, *more: str) -> int:
+    args = ["docs", "--output", str(out), *more]
+    for path in [inputs] if not isinstance(inputs, list) else inputs:
+        args += ["--input", str(path)]
+    return main(args)
+
+
+def parts(out: Path) -> list[str]:
+    return sorted(p.name for p in (out / "documents").iterdir())
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, sample_dir) -> Path:
+    """A finished ``curation docs`` output of the books sample in 4 parts (kept pristine: copy it)."""
+    out = tmp_path_factory.mktemp("finished") / "books"
+    assert docs(sample_dir / "reference" / "books.jsonl", out, "--set", "output.docs_per_shard=20") == 0
+    return out
+
+
+def copy(finished: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "books"
+    shutil.copytree(finished, out)
+    return out
+
+
+def refused(capsys, inputs: Path, tmp_path: Path) -> str:
+    """Read ``inputs`` with the next stage; it must stop before any work with one line, exit 2."""
+    capsys.readouterr()
+    assert docs(inputs, tmp_path / "next") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "next" / "documents").exists()
+    return err
+
+
+def test_rerun_with_another_shard_count_replaces_the_output(finished, tmp_path, sample_dir):
+    out = copy(finished, tmp_path)
+    assert len(parts(out)) == 4
+    assert docs(sample_dir / "reference" / "books.jsonl", out) == 0  # one part now
+    assert parts(out) == ["part-00000-of-00001.parquet"]
+    assert pq.read_table(out / "documents").num_rows == BOOKS_ROWS
+    assert docs(out, tmp_path / "next") == 0  # the next stage reads every document once
+    assert pq.read_table(tmp_path / "next" / "documents").num_rows == BOOKS_ROWS
+    marker = read_success(str(out))
+    assert marker["stage"] == "docs" and sorted(marker["files"]) == sorted(
+        ["counts.json", "documents/part-00000-of-00001.parquet"]
+        + [f"errors/{p.name}" for p in (out / "errors").iterdir()])
+
+
+def test_rerun_keeps_files_no_stage_wrote(finished, tmp_path, sample_dir):
+    out = copy(finished, tmp_path)
+    (out / "NOTES.md").write_text("mine")
+    assert docs(sample_dir / "reference" / "books.jsonl", out) == 0
+    assert (out / "NOTES.md").read_text() == "mine"
+
+
+def test_finished_output_is_read(finished, tmp_path):
+    assert docs(finished, tmp_path / "a") == 0
+    assert docs(finished / "documents", tmp_path / "b") == 0  # the documents folder, marker in its parent
+    assert pq.read_table(tmp_path / "b" / "documents").num_rows == BOOKS_ROWS
+
+
+def test_output_without_marker_is_refused(finished, tmp_path, capsys):
+    out = copy(finished, tmp_path)
+    (out / SUCCESS_FILE).unlink()  # what a kill before the last write leaves
+    assert "unfinished stage output: no _SUCCESS.json" in refused(capsys, out, tmp_path)
+    assert "unfinished stage output" in refused(capsys, out / "documents", tmp_path)
+
+
+def test_output_with_a_part_missing_is_refused(finished, tmp_path, capsys):
+    out = copy(finished, tmp_path)
+    (out / "documents" / "part-00002-of-00004.parquet").unlink()
+    assert "documents/part-00002-of-00004.parquet is missing" in refused(capsys, out, tmp_path)
+
+
+def test_output_with_a_part_cut_short_is_refused(finished, tmp_path, capsys):
+    out = copy(finished, tmp_path)
+    part = out / "documents" / "part-00001-of-00004.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    assert "truncated or replaced" in refused(capsys, out / "documents", tmp_path)
+
+
+def test_stale_part_beside_a_finished_output_is_refused(finished, tmp_path, capsys):
+    out = copy(finished, tmp_path)
+    shutil.copy(out / "documents" / "part-00000-of-00004.parquet", out / "documents" / "part-00000-of-00002.parquet")
+    assert "part-00000-of-00002.parquet is not part of the finished output" in refused(capsys, out, tmp_path)
+
+
+def test_truncated_marker_means_not_done(finished, tmp_path, capsys, sample_dir):
+    out = copy(finished, tmp_path)
+    marker = out / SUCCESS_FILE
+    marker.write_bytes(marker.read_bytes()[:40])  # a full disk or a kill in the middle of the write
+    assert read_success(str(out)) is None
+    assert "is unreadable (truncated?)" in refused(capsys, out, tmp_path)
+    assert docs(sample_dir / "reference" / "books.jsonl", out) == 0  # rewriting it works, no crash
+    check_input_dir(str(out))
+
+
+def test_plain_folder_of_files_needs_no_marker(tmp_path, sample_dir):
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    shutil.copy(sample_dir / "reference" / "books.jsonl", folder / "train-00000-of-00001.jsonl")
+    check_input_dir(str(folder))
+    assert docs(folder, tmp_path / "out") == 0
+
+
+def test_input_inside_the_output_is_refused(finished, tmp_path, capsys):
+    out = copy(finished, tmp_path)
+    capsys.readouterr()
+    assert docs(out / "documents", out) == 2
+    assert "inside the output" in capsys.readouterr().err
+    assert read_success(str(out)) is not None  # nothing was removed
+
+
+def test_failed_atomic_write_leaves_the_old_file(tmp_path):
+    path = tmp_path / SUCCESS_FILE
+    write_atomic(str(path), b'{"files": {}}')
+    with pytest.raises(TypeError):
+        write_atomic(str(path), "not bytes")  # fails inside the write
+    assert json.loads(path.read_text()) == {"files": {}}
+    assert [p.name for p in tmp_path.iterdir()] == [SUCCESS_FILE]  # no temporary file left
+
+
+def test_run_stage_with_truncated_or_broken_marker_runs_again(tmp_path):
+    from pipelines.run.planner import Stage, execute
+
+    runs = []
+
+    def work():
+        runs.append(1)
+        (tmp_path / "stage" / "vocab.txt").write_text("a b c")
+
+    stage = Stage("tokenizer", str(tmp_path / "stage"), {"config": 1}, work)
+    execute([stage], echo=False)
+    assert stage.is_current() and read_success(stage.output)["files"] == {"vocab.txt": 5}
+    marker = tmp_path / "stage" / SUCCESS_FILE
+    marker.write_bytes(marker.read_bytes()[:30])
+    assert not stage.is_current()  # "not done", no crash
+    execute([stage], echo=False)
+    assert len(runs) == 2 and stage.is_current()
+    (tmp_path / "stage" / "vocab.txt").write_text("a b")  # changed since: not the finished output
+    assert not stage.is_current()
+
