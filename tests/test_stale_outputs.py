@@ -163,3 +163,43 @@ def test_run_stage_with_truncated_or_broken_marker_runs_again(tmp_path):
     (tmp_path / "stage" / "vocab.txt").write_text("a b")  # changed since: not the finished output
     assert not stage.is_current()
 
+
+@pytest.fixture(scope="module")
+def quality_model(tmp_path_factory) -> Path:
+    """A small quality model (real prose vs generated spam), trained through ``filters.quality.train``."""
+    from filters.quality.config import TrainConfig
+    from filters.quality.train import train
+    from tests import quality_corpus as corpus
+
+    root = tmp_path_factory.mktemp("model")
+    prose = corpus.prose_passages(1, 3, seed=0)[0::4]
+    pos = corpus.write_lines(root / "pos.txt", prose)
+    neg = corpus.write_lines(root / "neg.txt", corpus.spam_documents(len(prose), seed=1, prose=prose))
+    train([str(pos)], [str(neg)], str(root / "quality.bin"), TrainConfig(bucket=20000, min_per_class=20))
+    return root
+
+
+def test_quality_model_written_to_a_full_disk_fails_at_the_write(quality_model):
+    from filters.quality.config import TrainConfig
+    from filters.quality.train import train
+
+    with pytest.raises(OSError, match="No space left on device"):  # /dev/full: every write is ENOSPC
+        train([str(quality_model / "pos.txt")], [str(quality_model / "neg.txt")], "/dev/full",
+              TrainConfig(bucket=20000, min_per_class=20))
+    assert not Path("/dev/full.card.json").exists()
+
+
+def test_truncated_quality_model_is_refused_not_scoring_one_half(quality_model, tmp_path, capsys, sample_dir):
+    from filters.quality.classifier import QualityModel, QualityModelError
+
+    whole = (quality_model / "quality.bin").read_bytes()
+    assert 0.0 < QualityModel(str(quality_model / "quality.bin")).score("buy cheap now click here") < 0.5
+    cut = tmp_path / "cut.bin"  # a copy without its card: only the file itself can tell
+    for size in (len(whole) - 100, len(whole) // 2, 200, 40):  # fastText scores 0.5 or crashes on these
+        cut.write_bytes(whole[:size])
+        with pytest.raises(QualityModelError, match="truncated"):
+            QualityModel(str(cut))
+    capsys.readouterr()
+    assert main(["quality", "score", "--model", str(cut), "--input", str(sample_dir / "reference" / "books.jsonl"),
+                 "--output", str(tmp_path / "scored")]) == 2
+    assert "is truncated" in capsys.readouterr().err

@@ -23,6 +23,7 @@ import numpy as np
 
 from curation.io.paths import exists, local_file, open_read, read_bytes, size
 from filters.base import DocumentStep, StepResult
+from filters.quality.model_file import HEADER, expected_bytes, header_problem
 
 LABEL_HIGH = "__label__hq"  # reference text (positive class)
 LABEL_LOW = "__label__lq"  # raw web text (negative class)
@@ -95,10 +96,16 @@ class QualityModel:
     def __init__(self, path: str, verify: bool = True):
         if not exists(path):
             raise QualityModelError(f"quality model {path!r} does not exist (train one with `curation quality train`)")
-        if size(path) == 0:
+        nbytes = size(path)
+        if nbytes == 0:
             raise QualityModelError(f"quality model {path!r} is empty")
         if verify:
             check_against_card(path)
+        with open_read(path) as fh:
+            problem = header_problem(fh.read(HEADER.size), nbytes)
+        if problem:  # fastText would read past the end (scores of 0.5), or crash in its header
+            raise QualityModelError(f"quality model {path!r} is {problem}: written to a full disk, cut short or "
+                                    "not a model")
         import fasttext
 
         try:
@@ -106,6 +113,10 @@ class QualityModel:
                 self.model = fasttext.load_model(local)
         except (ValueError, RuntimeError, MemoryError) as exc:
             raise QualityModelError(f"quality model {path!r} is not a fastText model (corrupt?): {exc}") from None
+        expected = expected_bytes(self.model)
+        if expected is not None and nbytes != expected:
+            raise QualityModelError(f"quality model {path!r} has {nbytes} bytes, a fastText model of its dimensions "
+                                    f"has {expected}: truncated (a full disk?) or damaged")
         labels = set(self.model.get_labels())
         if labels != {LABEL_HIGH, LABEL_LOW}:
             raise QualityModelError(

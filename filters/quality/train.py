@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from curation.io.paths import copy_file, write_bytes
+from curation.io.paths import copy_file, size, write_atomic
 from filters.quality.classifier import LABEL_HIGH, LABEL_LOW, QualityModel, card_path, normalize_for_quality
 from filters.quality.config import TrainConfig
 from filters.quality.data import balanced_sample, check_class, holdout_split, read_class
@@ -90,13 +90,15 @@ def train(positive_files: list[str], negative_files: list[str], output: str,
     with tempfile.TemporaryDirectory(prefix="quality-train-") as tmp:
         train_file = os.path.join(tmp, "train.txt")
         write_training_file(train_file, pos_train, neg_train, config.seed)
-        saved = os.path.join(tmp, os.path.basename(output))  # fastText saves local files only
+        # fastText writes its model without checking the write: it goes to a local scratch file, is
+        # loaded back (QualityModel checks its exact size), then copied to ``output`` and its size read back.
+        saved = os.path.join(tmp, os.path.basename(output) or "model.bin")  # fastText saves local files only
         fit = train_fasttext(train_file, saved, config)
         # Score the held-out text through the saved file, as users will (no card to verify against yet).
         loaded = QualityModel(saved, verify=False)
         held_metrics = summary(loaded.predict(pos_held), loaded.predict(neg_held), config.threshold)
         model_sha256, model_bytes = _sha256(saved), os.path.getsize(saved)
-        copy_file(saved, output)
+        write_model(saved, output)
     card = {
         "card_version": CARD_VERSION,
         "kind": "fasttext-quality-classifier",
@@ -118,8 +120,17 @@ def train(positive_files: list[str], negative_files: list[str], output: str,
         "train_seconds": round(fit["seconds"], 3),
         "total_seconds": round(time.perf_counter() - started, 3),
     }
-    write_bytes(card_path(output), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_atomic(card_path(output), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
     return card
+
+
+def write_model(saved: str, output: str) -> None:
+    """Copy the checked model to ``output`` and read its size back: a short write (a full disk, a
+    quota) fails here, before any card says the model is good."""
+    copy_file(saved, output)
+    written, expected = size(output), os.path.getsize(saved)
+    if written != expected:
+        raise OSError(f"quality model {output!r}: {written} of {expected} bytes written (disk full?)")
 
 
 def _fasttext_version() -> str:
@@ -131,6 +142,7 @@ def _fasttext_version() -> str:
         except metadata.PackageNotFoundError:
             continue
     return "unknown"
+
 
 
 def _sha256(path: str) -> str:
