@@ -203,3 +203,59 @@ def test_truncated_quality_model_is_refused_not_scoring_one_half(quality_model, 
     assert main(["quality", "score", "--model", str(cut), "--input", str(sample_dir / "reference" / "books.jsonl"),
                  "--output", str(tmp_path / "scored")]) == 2
     assert "is truncated" in capsys.readouterr().err
+
+
+def sample_run_config(repo_root: Path, books: Path | None = None):
+    from curation.config import load_config
+    from pipelines.run.config import RunConfig, resolve_paths
+
+    path = str(repo_root / "configs" / "sample.yaml")
+    config = resolve_paths(load_config(RunConfig, path, []), path)
+    if books is not None:
+        config.sources[1].inputs = [str(books)]
+    return config
+
+
+def digests(config, output: str) -> dict[str, str]:
+    from pipelines.run.planner import Planner
+
+    return {stage.name: stage.digest for stage in Planner(config, output, [], echo=False).plan()}
+
+
+def test_fingerprints_do_not_depend_on_where_the_run_is(repo_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = sample_run_config(repo_root)
+    first = digests(config, str(tmp_path / "out"))
+    assert len(first) == 9
+    assert digests(config, "out") == first  # --output out vs an absolute path
+    assert digests(config, str(tmp_path / "elsewhere" / "moved")) == first  # the run directory moved
+
+
+def test_input_edited_at_the_same_size_reruns(repo_root, tmp_path, sample_dir):
+    import os
+
+    books = tmp_path / "books.jsonl"
+    shutil.copy(sample_dir / "reference" / "books.jsonl", books)
+    before = digests(sample_run_config(repo_root, books), str(tmp_path / "out"))
+    stat = books.stat()
+    data = books.read_bytes()
+    books.write_bytes(data.replace(b"the", b"THE", 1))  # same size, same modification time
+    os.utime(books, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    after = digests(sample_run_config(repo_root, books), str(tmp_path / "out"))
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"dedup:books", "tokenizer", "shards", "validate"}
+
+
+def test_moved_run_skips_its_finished_stages(tmp_path, sample_dir, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(sample_dir / "reference" / "books.jsonl", tmp_path / "books.jsonl")
+    (tmp_path / "run.yaml").write_text(
+        "sources: [{name: books, kind: documents, inputs: [books.jsonl], weight: 1}]\ndedup: {enabled: false}\n"
+        "tokenizer: {train: {algorithm: bpe, vocab_size: 300}}\n"
+        "shards: {total_tokens: 2000, seq_len: 64}\nvalidate: {enabled: false}\n")
+    assert main(["run", "run.yaml", "--output", "out", "--stop-after", "tokenizer"]) == 0
+    shutil.move(tmp_path / "out", tmp_path / "moved")
+    capsys.readouterr()
+    assert main(["run", "run.yaml", "--output", str(tmp_path / "moved"), "--dry-run"]) == 0
+    plan = capsys.readouterr().out
+    assert "tokenizer              up to date" in plan and "shards                 to run" in plan

@@ -1,7 +1,8 @@
 """``curation run``: every stage in order, each its own Beam pipeline, resumable.
 
 The plan is a list of :class:`Stage` s. A stage's *fingerprint* covers its config,
-the sizes of its input files and the fingerprints of the stages it reads, so a
+the content of its input files (``curation.io.fingerprint``) and the fingerprints of the
+stages it reads, with every path inside the run written relative to it, so a
 change anywhere upstream re-runs everything downstream of it. When a stage ends, its
 completion marker ``_SUCCESS.json`` (:mod:`curation.io.completion`, written by the stage
 after all its files) gets the fingerprint; a later run skips a stage whose marker matches
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from curation.io.completion import problems, read_success, update_success
-from curation.io.paths import expand, is_dir, join, make_dirs, remove_tree, size
+from curation.io.fingerprint import content_id
+from curation.io.paths import absolute, expand, is_dir, join, list_files, make_dirs, remove_tree
 from pipelines.document_job import run_document_job
 from pipelines.run.config import RunConfig
 from pipelines.run.worker_files import place_worker_files
@@ -55,12 +57,44 @@ class Stage:
         return marker is not None and marker.get("fingerprint") == self.digest and not problems(self.output, marker)
 
 
-def input_fingerprint(patterns: list[str]) -> list[tuple[str, int]]:
-    """(name, size) of every input file: a changed or added file changes the stage's hash."""
-    out = []
-    for path in expand(patterns):
-        out.append((os.path.basename(path), size(path)))
-    return out
+def input_fingerprint(patterns: list[str]) -> list[list]:
+    """[file name, content] of every input file (:func:`curation.io.fingerprint.content_id`): an
+    edited (even at the same size), added or removed file changes the stage's hash, a moved one
+    does not."""
+    return [[os.path.basename(path.rstrip("/")), content_id(path)] for path in _fingerprint_files(patterns)]
+
+
+def _fingerprint_files(patterns: list[str]) -> list[str]:
+    """The data files of the patterns; for a directory holding none (a tokenizer, a model's
+    folder), every file in it."""
+    try:
+        return expand(patterns)
+    except FileNotFoundError:
+        files = [join(p, *rel.split("/")) for p in patterns for rel in sorted(list_files(p))]
+        if not files:
+            raise
+        return files
+
+
+def _run_relative(path: str, run_dir: str) -> str | None:
+    """``$RUN/<path inside the run>`` for a path inside ``run_dir``, else None."""
+    root = absolute(run_dir).rstrip("/")
+    full = absolute(path)
+    if full == root:
+        return "$RUN"
+    return "$RUN/" + full[len(root) + 1:].replace(os.sep, "/") if full.startswith(root + "/") else None
+
+
+def run_relative(value: Any, run_dir: str) -> Any:
+    """``value`` (a fingerprint: dicts, lists, strings) with every path inside the run directory
+    written relative to it, so moving the run or naming it ``out`` or ``/abs/out`` changes nothing."""
+    if isinstance(value, dict):
+        return {k: run_relative(v, run_dir) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [run_relative(v, run_dir) for v in value]
+    if isinstance(value, str) and ("/" in value or os.sep in value):  # a path, not a word like "en"
+        return _run_relative(value, run_dir) or value
+    return value
 
 
 class Planner:
@@ -76,6 +110,7 @@ class Planner:
         self.final: dict[str, tuple[list[str], Stage | None]] = {}  # source -> (document paths, last stage)
 
     def add(self, stage: Stage) -> Stage:
+        stage.fingerprint = run_relative(stage.fingerprint, self.out)
         self.stages.append(stage)
         return stage
 
