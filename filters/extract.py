@@ -17,9 +17,9 @@ from curation.document import make_doc_id, new_document
 from curation.io.warc import RawRecord
 from filters.charset import bom_encoding, charset_from_content_type, decode_html
 from filters.extract_guard import ExtractorFailed, TimedOut, TimeLimitedExtractor
+from filters.html_text import EXTRACTORS, extract_text
 from filters.sniff import UNKNOWN_TYPES, binary_type, sniffs_as_html
 
-EXTRACTORS = ("resiliparse", "trafilatura")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
 # Control bytes that plain text does not hold (not TAB, LF, VT, FF, CR); deleted with bytes.translate,
@@ -59,25 +59,6 @@ def looks_binary(payload: bytes, sample: int = 4096, max_control_share: float = 
         return True
     control = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return control / len(head) > max_control_share
-
-
-def extract_text(html: str, extractor: str = "resiliparse", fast: bool = True, favor_precision: bool = False) -> str:
-    """Main text of an HTML page, paragraphs separated by newlines.
-
-    ``fast`` and ``favor_precision`` are trafilatura's (``fast``: no fallback extractors;
-    measured by ``bench/extract_quality.py``, see docs/ingest.md).
-    """
-    if extractor == "resiliparse":
-        from resiliparse.extract.html2text import extract_plain_text
-
-        return extract_plain_text(html, preserve_formatting=True, main_content=True, list_bullets=False,
-                                  alt_texts=False)
-    if extractor == "trafilatura":
-        import trafilatura
-
-        return trafilatura.extract(html, include_comments=False, include_tables=False, deduplicate=False,
-                                   fast=fast, favor_precision=favor_precision) or ""
-    raise ValueError(f"unknown extractor {extractor!r}; choose one of {EXTRACTORS}")
 
 
 def normalize_whitespace(text: str) -> str:

@@ -100,7 +100,7 @@ def _read_exactly(stream, size: int) -> bytes:
 
 
 def _serve(settings: dict[str, Any]) -> None:
-    from filters.extract import extract_text
+    from filters.html_text import extract_text
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(b"\x01")
