@@ -3,6 +3,7 @@
     python bench/ingest.py                  # 100 MB of gzip WARC built from real pages, 3 rounds
     python bench/ingest.py --mb 500 --files 8 --rounds 5 --pages ~/crawl/*.warc.gz
     python bench/ingest.py --quick          # 8 MB, 1 round
+    python bench/ingest.py --mb 32 --no-multi   # framework overhead: bare loop vs curation docs, one process
     python bench/ingest.py --memory [--with-1gb] [--before REF]   # peak RSS per WARC size, REF vs now
 
 Corpus: ``bench/bench_warc.py`` cycles the real HTML responses of ``sample/real/`` (plus
