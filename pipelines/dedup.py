@@ -260,3 +260,32 @@ class Deduplicate(beam.PTransform):
         if exact is not None:
             result["duplicates"] = (exact["duplicates"], result["duplicates"]) | "AllDuplicates" >> beam.Flatten()
         return result
+
+
+def run_dedup(config: DedupConfig, inputs: list[str], output_dir: str, beam_args: list[str] | None = None,
+              *, index: str | None = None, keep_duplicates: bool = False, fmt: str = "parquet",
+              echo: bool = True, label: str = "dedup") -> dict[str, dict[str, int]]:
+    """The dedup stage as a job (``curation dedup`` and ``curation run``): kept documents in
+    ``documents/``, with ``keep_duplicates`` the removed ones in ``duplicates/``, with
+    ``config.emit_pairs`` the pairs in ``pairs/``; with ``index`` checked against and added to
+    that incremental index. ``errors/``, ``stats.json`` and ``_SUCCESS.json`` as every stage."""
+    from curation.io.paths import join
+    from pipelines.document_job import run_document_job
+    from pipelines.write import WriteDocuments, WriteRecords
+
+    def transform(docs):
+        result = docs | "Dedup" >> Deduplicate(config, index=index, write_index=bool(index))
+        if keep_duplicates:
+            result["duplicates"] | "WriteDuplicates" >> WriteDocuments(join(output_dir, "duplicates"), fmt)
+        if config.emit_pairs:
+            result["pairs"] | "WritePairs" >> WriteRecords(join(output_dir, "pairs"), "pairs", key="id")
+        if index:
+            from pipelines.dedup_index import WriteIndex
+
+            result["index_rows"] | "WriteIndex" >> WriteIndex(index, config)
+        return result
+
+    bands, rows = config.band_rows()
+    return run_document_job(inputs, output_dir, transform, beam_args, label=label, fmt=fmt, echo=echo,
+                            stage="dedup", extra={"config": config.model_dump(mode="json"), "bands": bands,
+                                                  "rows": rows, "index": index})

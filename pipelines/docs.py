@@ -88,9 +88,12 @@ def build(pipeline: beam.Pipeline, config: DocsConfig, output_dir: str,
                                                 records_per_shard=config.output.docs_per_shard)
 
 
-def run(config: DocsConfig, output_dir: str, beam_args: list[str] | None = None,
-        echo: bool = True) -> dict[str, dict[str, int]]:
-    """Run the docs pipeline to completion; returns the counters (also in stats.json)."""
+def run_docs(config: DocsConfig, inputs: list[str | InputSpec] | None, output_dir: str,
+             beam_args: list[str] | None = None, *, echo: bool = True) -> dict[str, dict[str, int]]:
+    """The extract stage (``curation docs`` and ``curation run``) to completion; returns the
+    counters (also in stats.json). ``inputs``, when given, replace ``config.inputs``."""
+    if inputs:
+        config = config.model_copy(update={"inputs": list(inputs)})
     files = resolve_inputs(config)
     options = make_options(beam_args, [f for f, _ in files])
     if echo:

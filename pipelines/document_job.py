@@ -19,11 +19,12 @@ from pipelines.write import WriteDocuments, WriteRecords
 
 def run_document_job(inputs: list[str] | str, output_dir: str, transform: Callable[[Any], Any],
                      beam_args: list[str] | None = None, *, label: str = "documents", fmt: str = "parquet",
-                     docs_per_shard: int = 50_000, echo: bool = True,
+                     docs_per_shard: int = 50_000, echo: bool = True, stage: str | None = None,
                      extra: dict[str, Any] | None = None) -> dict[str, dict[str, int]]:
     """Run ``transform`` (PCollection of documents -> documents, or a dict with ``"kept"``).
 
-    Inputs are matched now, so a glob that matches nothing fails before any work starts.
+    Inputs are matched now, so a glob that matches nothing (or an unfinished stage output)
+    fails before any work starts. ``_SUCCESS.json`` names ``stage`` (default: ``label``).
     """
     reader = ReadDocuments(inputs)
     options = make_options(beam_args, reader.files)
@@ -37,5 +38,5 @@ def run_document_job(inputs: list[str] | str, output_dir: str, transform: Callab
         kept = kept | "Progress" >> beam.ParDo(ReportProgress(label))
     kept | "WriteDocs" >> WriteDocuments(join(output_dir, "documents"), fmt, records_per_shard=docs_per_shard)
     loaded[ERRORS_TAG] | "WriteErrors" >> WriteRecords(join(output_dir, "errors"), "errors", key="key")
-    return run_and_report(pipeline, output_dir, echo=echo,
-                          extra={"inputs": reader.files, **(extra or {})})
+    return run_and_report(pipeline, output_dir, echo=echo, extra={"inputs": reader.files, **(extra or {})},
+                          marker={"stage": stage or label})

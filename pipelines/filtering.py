@@ -103,3 +103,13 @@ class FilterDocuments(beam.PTransform):
         if config.decontaminate.enabled:
             docs = docs | "Decontaminate" >> Decontaminate(config.decontaminate)
         return docs
+
+
+def run_filter(config: FiltersConfig, inputs: list[str], output_dir: str, beam_args: list[str] | None = None,
+               *, echo: bool = True, label: str = "filter") -> dict[str, dict[str, int]]:
+    """The filter stage as a job: document files -> ``documents/``, ``errors/``, ``stats.json``, ``_SUCCESS.json``."""
+    from curation.config import config_hash
+    from pipelines.document_job import run_document_job
+
+    return run_document_job(inputs, output_dir, lambda docs: docs | "Filters" >> FilterDocuments(config), beam_args,
+                            label=label, echo=echo, stage="filter", extra={"config_hash": config_hash(config)})

@@ -9,8 +9,9 @@
    (``ApproximateQuantiles``) given to the selection as a side input. Counters
    ``kept:<mode>``, ``dropped:<mode>``, ``kept_band:<band>``.
 
-``run_score`` is the ``curation quality score`` job: document files -> scored,
-selected documents (``documents/``), ``errors/`` and ``stats.json``.
+``run_quality`` is the quality stage (``curation quality score`` and ``curation run``): document
+files -> scored, selected documents (``documents/``), ``errors/``, ``stats.json``, ``_SUCCESS.json``;
+``run_quality_model`` the training stage of ``curation run``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from apache_beam.transforms.stats import ApproximateQuantiles
 
 from curation.config import config_hash
 from filters.quality.classifier import QualityModel, QualityScorer, QualitySelector
-from filters.quality.config import QualityConfig
+from filters.quality.config import QualityConfig, TrainConfig
 from pipelines.counters import counted
 from pipelines.document_job import run_document_job
 from pipelines.spill import ExternalGroupByKey
@@ -69,12 +70,33 @@ class ScoreAndSelect(beam.PTransform):
                        tags=(DROPPED_TAG,), main="kept")["kept"]
 
 
-def run_score(config: QualityConfig, inputs: list[str], output_dir: str, fmt: str = "parquet",
-              beam_args: list[str] | None = None, docs_per_shard: int = 50_000,
-              echo: bool = True) -> dict[str, dict[str, int]]:
+def run_quality(config: QualityConfig, inputs: list[str], output_dir: str, beam_args: list[str] | None = None,
+                *, fmt: str = "parquet", docs_per_shard: int = 50_000, echo: bool = True,
+                label: str | None = None) -> dict[str, dict[str, int]]:
     """Read document files, score and select, write ``documents/``, ``errors/``, ``stats.json``."""
     select = ScoreAndSelect(config)
     return run_document_job(inputs, output_dir, lambda docs: docs | "Quality" >> select, beam_args,
-                            label=f"curation quality score ({config.mode})", fmt=fmt,
-                            docs_per_shard=docs_per_shard, echo=echo,
+                            label=label or f"curation quality score ({config.mode})", fmt=fmt,
+                            docs_per_shard=docs_per_shard, echo=echo, stage="quality",
                             extra={"config_hash": config_hash(config), "config": config.model_dump(mode="json")})
+
+
+MODEL_FILE = "quality.bin"
+
+
+def run_quality_model(config: TrainConfig, inputs: dict[str, list[str]], output_dir: str,
+                      beam_args: list[str] | None = None, *, echo: bool = True) -> dict:
+    """Train the classifier on ``inputs["positive"]`` vs ``inputs["negative"]`` into
+    ``output_dir/quality.bin`` (and its card); returns the card. ``beam_args``: unused (no Beam)."""
+    from curation.io.completion import replace_output, write_success
+    from curation.io.paths import join
+    from filters.quality.train import train
+
+    replace_output(output_dir, inputs["positive"] + inputs["negative"])
+    card = train(inputs["positive"], inputs["negative"], join(output_dir, MODEL_FILE), config)
+    if echo:
+        metrics = card.get("heldout_metrics", {})
+        print("quality classifier held-out: " + ", ".join(f"{k}={v:.3f}" for k, v in sorted(metrics.items())
+                                                         if isinstance(v, (int, float))), flush=True)
+    write_success(output_dir, stage="quality-model", heldout_metrics=card.get("heldout_metrics"))
+    return card

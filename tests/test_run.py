@@ -37,6 +37,14 @@ def test_every_stage_writes_its_output(full_run):
     assert versions["cc-curation"] and versions["apache-beam"] and versions["torch"].startswith("2.13.0")
     assert run["python"]["version"] and (run["git"] is None or len(run["git"]["commit"]) == 40)
     assert set(run["stage_fingerprints"]) == set(STAGES)
+    folders = {"extract:web": "extract/web", "quality-model": "quality-model", "filter:web": "filter/web",
+               "quality:web": "quality/web", "dedup:web": "dedup/web", "dedup:books": "dedup/books",
+               "tokenizer": "tokenizer", "shards": "shards", "validate": "validation"}
+    for stage, folder in folders.items():  # one completion marker, written by every stage
+        marker = json.loads((out / folder / "_SUCCESS.json").read_text())
+        assert marker["stage"] == stage and marker["fingerprint"] == run["stage_fingerprints"][stage]["fingerprint"]
+        assert marker["files"] and all((out / folder / name).stat().st_size == size
+                                       for name, size in marker["files"].items())
     assert all(len(f["fingerprint"]) == 16 and f["seconds"] >= 0 for f in run["stage_fingerprints"].values())
     for stage in ("extract/web", "filter/web", "quality/web", "dedup/web", "dedup/books"):
         docs = pq.read_table(out / stage / "documents").to_pylist()

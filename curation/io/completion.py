@@ -100,7 +100,7 @@ def replace_output(output_dir: str, inputs: list[str] | tuple[str, ...] = ()) ->
     """
     for path in inputs:
         rel = _relative(path, output_dir)
-        if rel is not None and (rel == SUCCESS_FILE or STAGE_FILES.match(rel)):
+        if _same(path, output_dir) or (rel is not None and (rel == SUCCESS_FILE or STAGE_FILES.match(rel))):
             raise ValueError(f"input {path!r} is inside the output {output_dir!r}, which the stage replaces; "
                              "write to another directory")
     old = read_success(output_dir)
@@ -163,6 +163,14 @@ def _local_parent(directory: str) -> str:
     import os
 
     return os.path.dirname(os.path.abspath(directory))
+
+
+def _same(path: str, directory: str) -> bool:
+    if is_local(path) and is_local(directory):
+        import os
+
+        return os.path.abspath(path) == os.path.abspath(directory)
+    return path.rstrip("/") == directory.rstrip("/")
 
 
 def _relative(path: str, directory: str) -> str | None:

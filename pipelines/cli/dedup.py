@@ -28,38 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import apache_beam as beam
-
     from curation.config import load_config
-    from curation.io.paths import join
     from filters.dedup_config import DedupConfig
-    from pipelines.dedup import Deduplicate
-    from pipelines.metrics import run_and_report
-    from pipelines.options import make_options, runner_name
-    from pipelines.read import ReadDocuments
-    from pipelines.write import WriteDocuments, WriteRecords
+    from pipelines.dedup import run_dedup
 
     flags = {"threshold": args.threshold, "num_perm": args.num_perm, "emit_pairs": True if args.pairs else None}
     config = load_config(DedupConfig, args.config, args.set, section="dedup", flags=flags)
-    reader = ReadDocuments(args.input)
-    options = make_options(args.beam_args, reader.files)
-    pipeline = beam.Pipeline(options=options)
-    read = pipeline | "Read" >> reader
-    result = read.docs | "Dedup" >> Deduplicate(config, index=args.index, write_index=bool(args.index))
-    result["kept"] | "WriteKept" >> WriteDocuments(join(args.output, "documents"), args.format)
-    if args.keep_duplicates:
-        result["duplicates"] | "WriteDuplicates" >> WriteDocuments(join(args.output, "duplicates"), args.format)
-    if config.emit_pairs:
-        result["pairs"] | "WritePairs" >> WriteRecords(join(args.output, "pairs"), "pairs", key="id")
-    read.errors | "WriteErrors" >> WriteRecords(join(args.output, "errors"), "errors", key="key")
-    if args.index:
-        from pipelines.dedup_index import WriteIndex
-
-        result["index_rows"] | "WriteIndex" >> WriteIndex(args.index, config)
-    bands, rows = config.band_rows()
-    stats = run_and_report(pipeline, args.output, extra={
-        "config": config.model_dump(mode="json"), "bands": bands, "rows": rows,
-        "runner": runner_name(options), "index": args.index}, inputs=reader.files, marker={"stage": "dedup"})
+    stats = run_dedup(config, args.input, args.output, args.beam_args, index=args.index,
+                      keep_duplicates=args.keep_duplicates, fmt=args.format)
     counts, exact = stats.get("dedup", {}), stats.get("dedup.exact", {})
     print(f"kept {counts.get('out', 0):,} of {exact.get('in', counts.get('in', 0)):,} documents "
           f"({exact.get('dropped:exact_duplicate', 0):,} exact copies, "

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     from curation.config import load_config
     from filters.docs_config import DocsConfig
-    from pipelines.docs import run
+    from pipelines.docs import run_docs
 
     flags: dict = {}
     if args.input:
@@ -46,7 +46,7 @@ def handle(args: argparse.Namespace) -> int:
         flags["ingest"] = {"extractor": args.extractor}
     # Flags merge into the YAML sections (deep merge), then --set overrides win.
     config = load_config(DocsConfig, args.config, args.set, flags=flags)
-    stats = run(config, args.output, args.beam_args)
+    stats = run_docs(config, config.inputs, args.output, args.beam_args)
     bad = (sum(v for k, v in stats.get("ingest", {}).items() if k.startswith("errors:"))
            + sum(v for k, v in stats.get("extract", {}).items() if k.startswith("dropped:error_"))
            + stats.get("read", {}).get("bad_rows", 0))

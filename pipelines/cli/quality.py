@@ -90,7 +90,7 @@ def handle_eval(args: argparse.Namespace) -> int:
 
 
 def handle_score(args: argparse.Namespace) -> int:
-    from pipelines.quality import run_score
+    from pipelines.quality import run_quality
 
     flags = {"model": args.model, "mode": args.mode, "alpha": args.alpha, "threshold": args.threshold,
              "fraction": args.fraction, "seed": args.seed}
@@ -98,7 +98,7 @@ def handle_score(args: argparse.Namespace) -> int:
     from filters.quality.config import QualityConfig
 
     config = load_config(QualityConfig, args.config, args.set, section="quality", flags=flags)
-    stats = run_score(config, args.input, args.output, args.format, args.beam_args)
+    stats = run_quality(config, args.input, args.output, args.beam_args, fmt=args.format)
     select = stats.get("quality_select", {})
     print(f"scored {stats.get('quality_score', {}).get('scored', 0)} document(s), kept {select.get('out', 0)} "
           f"({config.mode}) -> {args.output}")

@@ -53,17 +53,13 @@ def register(subparsers) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from curation.config import load_config
-    from curation.io.paths import expand
+    from pipelines.tokenizer import run_tokenizer
     from tokenizer.config import TokenizerConfig
-    from tokenizer.train import train_tokenizer
 
     flags = {name: getattr(args, name) for name in ("algorithm", "backend", "vocab_size", "special_tokens",
                                                     "normalization", "pre_tokenizer", "max_docs", "max_bytes", "seed")}
     config = load_config(TokenizerConfig, args.config, args.overrides, section="tokenizer", flags=flags)
-    paths = expand(args.input)
-    if not paths:
-        raise FileNotFoundError(f"no input files match {' '.join(args.input)}")
-    train_tokenizer(paths, args.output, config, echo=not args.quiet)
+    run_tokenizer(config, args.input, args.output, echo=not args.quiet)
     return 0
 
 

@@ -29,13 +29,15 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from curation.config import load_config
-    from curation.validate import ValidateConfig, validate_shards, write_report
+    from curation.io.paths import join
+    from curation.validate import ValidateConfig
+    from pipelines.validate import run_validate
 
     flags = {"model": args.model, "steps": args.steps, "device": args.device, "seed": args.seed}
     cfg = load_config(ValidateConfig, args.config, args.set, section="validate", flags=flags)
     started = time.perf_counter()
-    result = validate_shards(args.shards_dir, cfg)
-    json_path, html_path = write_report(result, args.report)
+    result = run_validate(cfg, args.shards_dir, args.report)
+    json_path, html_path = join(args.report, "validation.json"), join(args.report, "report.html")
     counts = result["counts"]
     width = max(len(d["file"]) for d in result["shards"]) if result["shards"] else 5
     for d in result["shards"]:

@@ -27,7 +27,6 @@ from typing import Any, Callable
 from curation.io.completion import problems, read_success, update_success
 from curation.io.fingerprint import content_id
 from curation.io.paths import absolute, expand, is_dir, join, list_files, make_dirs, remove_tree
-from pipelines.document_job import run_document_job
 from pipelines.run.config import RunConfig
 from pipelines.run.worker_files import place_worker_files
 
@@ -151,7 +150,7 @@ class Planner:
 
     def _extract_stage(self, source) -> Stage:
         from filters.docs_config import DocsConfig
-        from pipelines.docs import run as run_docs
+        from pipelines.docs import run_docs
 
         docs_config = DocsConfig(inputs=source.inputs, crawl=source.crawl,
                                  ingest=self.config.ingest.model_copy(update={"source": source.name}))
@@ -159,7 +158,7 @@ class Planner:
         fingerprint = {"stage": "extract", "config": self.dump(docs_config),
                        "inputs": input_fingerprint(source.inputs) if source.inputs else []}
         return Stage(f"extract:{source.name}", output, fingerprint,
-                     lambda: run_docs(docs_config, output, self.beam_args, echo=self.echo),
+                     lambda: run_docs(docs_config, None, output, self.beam_args, echo=self.echo),
                      inputs=source.inputs or [f"{source.crawl.crawl_id} files {source.crawl.files}"],
                      source=source.name)
 
@@ -167,58 +166,56 @@ class Planner:
         return {"upstream": last.digest} if last else {"inputs": input_fingerprint(paths)}
 
     def _document_stage(self, kind: str, name: str, paths: list[str], last: Stage | None, config,
-                        make_transform: Callable[[], Any], **fingerprint: Any) -> Stage:
-        """A read -> transform -> write stage over one source's documents."""
+                        run_stage: Callable[..., Any], **fingerprint: Any) -> Stage:
+        """A documents -> documents stage over one source: ``run_stage(config, inputs, output, beam_args)``."""
         output = join(self.out, kind, name)
         return Stage(f"{kind}:{name}", output,
                      {"stage": kind, "config": self.dump(config), **self._upstream(paths, last), **fingerprint},
-                     lambda: run_document_job(paths, output, lambda docs: docs | make_transform(), self.beam_args,
-                                              label=f"{kind}:{name}", echo=self.echo),
+                     lambda: run_stage(config, paths, output, self.beam_args, echo=self.echo, label=f"{kind}:{name}"),
                      inputs=paths, source=name)
 
     def _filter_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
-        from pipelines.filtering import FilterDocuments
+        from pipelines.filtering import run_filter
 
-        config = self.config.filters
-        return self._document_stage("filter", name, paths, last, config, lambda: FilterDocuments(config))
+        return self._document_stage("filter", name, paths, last, self.config.filters, run_filter)
 
     def _quality_model_stage(self, extracted: dict[str, Stage]) -> tuple[Stage | None, str]:
         """The training stage (None when the config names a model) and the model's path."""
         quality = self.config.quality
         if quality.model:
             return None, quality.model
-        from filters.quality.train import train
+        from pipelines.quality import MODEL_FILE, run_quality_model
 
         output = join(self.out, "quality-model")
         negatives = [s.output for s in extracted.values()]
         if not negatives:
             raise ValueError("quality: training needs raw pages from at least one crawl source (or give model:)")
-        model_path = join(output, "quality.bin")
+        model_path = join(output, MODEL_FILE)
+        inputs = {"positive": list(quality.positive), "negative": negatives}
         stage = Stage("quality-model", output,
                       {"stage": "quality-model", "config": self.dump(quality.train),
                        "positive": input_fingerprint(quality.positive),
                        "negative": [s.digest for s in extracted.values()]},
-                      lambda: _print_card(train(quality.positive, negatives, model_path, quality.train), self.echo),
+                      lambda: run_quality_model(quality.train, inputs, output, self.beam_args, echo=self.echo),
                       inputs=list(quality.positive) + negatives)
         return self.add(stage), model_path
 
     def _quality_stage(self, name: str, paths: list[str], last: Stage | None,
                        model: tuple[Stage | None, str]) -> Stage:
-        from pipelines.quality import ScoreAndSelect
+        from pipelines.quality import run_quality
 
         model_stage, model_path = model
         config = self.config.quality.selection(model_path)
         model_fingerprint = model_stage.digest if model_stage else \
             input_fingerprint([self.worker_files.local(model_path)])
-        return self._document_stage("quality", name, paths, last, config, lambda: ScoreAndSelect(config),
-                                    model=model_fingerprint)
+        return self._document_stage("quality", name, paths, last, config, run_quality, model=model_fingerprint)
 
     def _dedup_stage(self, name: str, paths: list[str], last: Stage | None) -> Stage:
         from filters.dedup_config import DedupConfig
-        from pipelines.dedup import Deduplicate
+        from pipelines.dedup import run_dedup
 
         config = DedupConfig(**self.config.dedup.model_dump(exclude={"enabled"}))
-        return self._document_stage("dedup", name, paths, last, config, lambda: Deduplicate(config))
+        return self._document_stage("dedup", name, paths, last, config, run_dedup)
 
     # -- tokenizer, shards, validation -------------------------------------------------
 
@@ -230,7 +227,7 @@ class Planner:
             local = self.worker_files.local(spec.path)  # a tokenizer directory, or its tokenizer.json
             return spec.path, {"path": spec.path,
                                "files": input_fingerprint([join(local, TOKENIZER_FILE) if is_dir(local) else local])}
-        from tokenizer.train import train_tokenizer
+        from pipelines.tokenizer import run_tokenizer
 
         output = join(self.out, "tokenizer")
         paths = [p for source_paths, _ in self.final.values() for p in source_paths]
@@ -238,7 +235,7 @@ class Planner:
         config = spec.train
         stage = self.add(Stage("tokenizer", output,
                                {"stage": "tokenizer", "config": self.dump(config), "upstream": upstream},
-                               lambda: train_tokenizer(expand(paths), output, config, echo=self.echo),
+                               lambda: run_tokenizer(config, paths, output, self.beam_args, echo=self.echo),
                                inputs=paths))
         return output, {"upstream": stage.digest}
 
@@ -262,31 +259,15 @@ class Planner:
 
     def _validate_stage(self, shards: Stage) -> Stage:
         from curation.validate.config import ValidateConfig
+        from pipelines.validate import run_validate
 
         spec = self.config.validate_
         config = ValidateConfig(**spec.model_dump(exclude={"enabled", "fail_on_error"}))
         output = join(self.out, "validation")
         return Stage("validate", output,
                      {"stage": "validate", "config": self.dump(config), "upstream": shards.digest},
-                     lambda: _validate(shards.output, output, config, self.echo), inputs=[shards.output])
-
-
-def _print_card(card: dict, echo: bool) -> None:
-    if echo:
-        metrics = card.get("heldout_metrics", {})
-        print("quality classifier held-out: " + ", ".join(f"{k}={v:.3f}" for k, v in sorted(metrics.items())
-                                                         if isinstance(v, (int, float))), flush=True)
-
-
-def _validate(shards_dir: str, output: str, config, echo: bool) -> None:
-    from curation.validate.report import write_report
-    from curation.validate.run import validate_shards
-
-    result = validate_shards(shards_dir, config)
-    write_report(result, output)
-    if echo:
-        failed = [s["file"] for s in result.get("shards", []) if s.get("verdict") == "fail"]
-        print(f"validation: {len(result.get('shards', []))} shard(s), {len(failed)} failed {failed or ''}", flush=True)
+                     lambda: run_validate(config, shards.output, output, self.beam_args, echo=self.echo),
+                     inputs=[shards.output])
 
 
 def _document_counts(stage: Stage) -> str:
