@@ -454,6 +454,8 @@ def list_files(directory: str) -> dict[str, int]:
                 found[os.path.relpath(full, directory).replace(os.sep, "/")] = os.path.getsize(full)
         return found
     prefix = directory.rstrip("/") + "/"
+    if _is_s3(prefix):  # one listing through the process's S3 client (see _s3)
+        return {path[len(prefix):]: nbytes for path, nbytes in _s3().list_files(prefix) if path.startswith(prefix)}
     try:
         matched = beam_filesystems().match([prefix + "**"])[0].metadata_list
     except Exception:  # noqa: BLE001 (Beam raises BeamIOError or a client error for "nothing there")
