@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-rounds", type=int, default=None, help="rounds unrolled (default: DedupConfig's)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=["union-find", "rounds"], help="run one side only (e.g. the other was measured)")
     args = harness.parse_args(parser, argv, quick={"edges": 100_000, "repeats": 1},
                               smoke={"edges": 2000, "repeats": 1})
 
@@ -148,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         fh.writelines(json.dumps(e) + "\n" for e in edges)
     print(f"graph: {', '.join(f'{k} {v:,}' if isinstance(v, int) else f'{k} {v}' for k, v in shape.items())}; "
           f"made in {time.perf_counter() - start:.0f} s", flush=True)
-    methods = ["union-find CombineFn", "large-star/small-star rounds"]
+    methods = [m for m in ("union-find CombineFn", "large-star/small-star rounds")
+               if args.only is None or m.startswith(args.only.replace("rounds", "large"))]
     runs: dict[str, list[dict]] = {m: [] for m in methods}
     for repeat in range(args.repeats):
         for method in methods:
