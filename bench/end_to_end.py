@@ -2,7 +2,7 @@
 
     python bench/end_to_end.py              # ~100 MB of WARC (gzip): distinct copies of the sample, 3 rounds
     python bench/end_to_end.py --mb 20 --rounds 5
-    python bench/end_to_end.py --quick      # ~3 MB, 1 round
+    python bench/end_to_end.py --quick      # ~3 MB, 1 round, up to the shards (validation trains a proxy LM on CPU)
 
 Both sides run the same corpus and config (configs/sample.yaml with the scaled inputs and a
 token budget scaled with them), each ``curation run`` a fresh process (``bench/harness.py``):
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--validate-steps", type=int, default=30)
     parser.add_argument("--stop-after", help="the last stage run (curation run --stop-after)")
-    args = harness.parse_args(parser, argv, quick={"mb": 3.0, "rounds": 1},
+    args = harness.parse_args(parser, argv, quick={"mb": 3.0, "rounds": 1, "stop_after": "shards"},
                               smoke={"mb": 0.3, "rounds": 1, "stop_after": "extract:web"})
     from make_sample import build
 
