@@ -102,7 +102,7 @@ def run_filters(tmp_path, files, overrides, beam_args=None):
     pipeline = beam.Pipeline(options=make_options(beam_args))
     docs = pipeline | ReadDocuments(files)
     docs.docs | FilterDocuments(config) | WriteDocuments(str(out), "jsonl")
-    stats = run_and_report(pipeline, str(tmp_path / "stats"), echo=False)
+    stats = run_and_report(pipeline, str(out), echo=False)  # writes the completion marker the read checks
     result = {}
     for path in expand(str(out)):
         for doc in iter_documents(path):
