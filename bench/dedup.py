@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import harness  # noqa: E402
+from bench.memory import add_memory_flags  # noqa: E402
 from tests.dedup_fixtures import make_family_corpus, true_removed  # noqa: E402
 
 
@@ -176,10 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--components", action="store_true",
                         help="benchmark connected components instead (bench/dedup_components.py; its flags follow)")
-    parser.add_argument("--memory", action="store_true",
-                        help="peak RSS of curation dedup at 4, 16, 64 MB-of-WARC equivalents (450 docs per MB)")
-    parser.add_argument("--with-1gb", action="store_true", help="--memory: add the 1 GB equivalent (now only)")
-    parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
+    add_memory_flags(parser, "curation dedup (corpora of 450 documents per MB of WARC)")
     argv = sys.argv[1:] if argv is None else argv
     if "--components" in argv:
         from bench.dedup_components import main as components_main

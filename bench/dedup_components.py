@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import random
 import resource
@@ -116,12 +115,10 @@ def _run_reporting_errors(*args) -> None:
 
 
 def in_process(*args) -> dict:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run_reporting_errors, args=(*args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
+    """``run_method(*args)`` in a fresh spawned process (bench/dedup.py's ``in_process``), errors raised here."""
+    from bench.dedup import in_process as spawned
+
+    result = spawned(_run_reporting_errors, *args)
     if "error" in result:
         raise RuntimeError(f"{args[0]} failed:\n{result['error']}")
     return result

@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import harness  # noqa: E402
 from bench.bench_warc import build_warcs  # noqa: E402
+from bench.memory import add_memory_flags  # noqa: E402
 
 
 def bare_loop(files: list[str], extractor: str = "resiliparse", out: str | None = None,
@@ -79,10 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extractor-docs", type=int, default=1500, help="pages for the extractor table")
     parser.add_argument("--no-multi", action="store_true",
                         help="skip the multi_processing side and the extractor table (framework overhead only)")
-    parser.add_argument("--memory", action="store_true",
-                        help="peak RSS of curation docs (and with configs/c4.yaml) at 4, 16, 64 MB of real pages")
-    parser.add_argument("--with-1gb", action="store_true", help="--memory: add a 1 GB WARC (now only)")
-    parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
+    add_memory_flags(parser, "curation docs (and with configs/c4.yaml), real pages")
     args = harness.parse_args(parser, argv, quick={"mb": 8.0, "rounds": 1, "extractor_docs": 300},
                               smoke={"mb": 0.5, "files": 2, "rounds": 1, "extractor_docs": 20})
     if args.memory:

@@ -35,6 +35,13 @@ def cli_argv(tree: Path | None, *args: str) -> list[str]:
     return [sys.executable, "-c", boot, *args]
 
 
+def add_memory_flags(parser, what: str) -> None:
+    """``--memory``, ``--with-1gb`` and ``--before``: the flags of a bench's memory-by-size table."""
+    parser.add_argument("--memory", action="store_true", help=f"peak RSS of {what} at 4, 16, 64 MB of WARC")
+    parser.add_argument("--with-1gb", action="store_true", help="--memory: add the 1 GB size (now only)")
+    parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
+
+
 def size_table(title: str, commands: dict[str, list[str]], sizes_mb: list[float], before: str,
                before_max_mb: float, rounds: int, prepare=None) -> None:
     """For each size: build the WARC, optionally ``prepare(warc, workdir) -> input``, run every
