@@ -148,7 +148,7 @@ def scores(predicted: set[str], truth: set[str]) -> tuple[float, float]:
 
 def memory_table(args) -> None:
     """Family corpora sized like the documents of 4/16/64 MB (and 1 GB) of WARC: ~450 per MB."""
-    from bench.memory import size_table
+    from bench.memory import memory_sizes, size_table
     from curation.io.docfiles import write_documents
 
     def corpus(warc, workdir):
@@ -158,10 +158,9 @@ def memory_table(args) -> None:
         write_documents(str(workdir / "docs.parquet"), docs)
         return workdir / "docs.parquet"
 
-    sizes = [4, 16, 64] + ([1000] if args.with_1gb else [])
     size_table("curation dedup: peak memory by input size",
                {"dedup": ["dedup", "--input", "{input}", "--output", "{out}"]},
-               sizes, args.before, before_max_mb=64, rounds=args.repeats, prepare=corpus)
+               memory_sizes(args), args.before, before_max_mb=64, rounds=args.repeats, prepare=corpus)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -84,13 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     args = harness.parse_args(parser, argv, quick={"mb": 8.0, "rounds": 1, "extractor_docs": 300},
                               smoke={"mb": 0.5, "files": 2, "rounds": 1, "extractor_docs": 20})
     if args.memory:
-        from bench.memory import size_table
+        from bench.memory import memory_sizes, size_table
 
-        sizes = [4, 16, 64] + ([1000] if args.with_1gb else [])
         size_table("curation docs: peak memory by input size",
                    {"docs": ["docs", "--input", "{input}", "--output", "{out}"],
-                    "docs+c4": ["docs", "--input", "{input}", "--output", "{out}", "--config", "configs/c4.yaml"]},
-                   sizes, args.before, before_max_mb=64, rounds=args.rounds)
+                    "docs+c4": ["docs", "--input", "{input}", "--output", "{out}", "--config", "{repo}/configs/c4.yaml"]},
+                   memory_sizes(args), args.before, before_max_mb=64, rounds=args.rounds)
         return 0
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:

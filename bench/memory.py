@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 def checkout(ref: str, into: Path) -> Path:
     """The files of ``ref`` under ``into`` (read-only use)."""
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
+    into.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
 
@@ -38,15 +39,23 @@ def cli_argv(tree: Path | None, *args: str) -> list[str]:
 def add_memory_flags(parser, what: str) -> None:
     """``--memory``, ``--with-1gb`` and ``--before``: the flags of a bench's memory-by-size table."""
     parser.add_argument("--memory", action="store_true", help=f"peak RSS of {what} at 4, 16, 64 MB of WARC")
+    parser.add_argument("--sizes", type=float, nargs="+", default=[4, 16, 64], help="--memory: MB of WARC")
     parser.add_argument("--with-1gb", action="store_true", help="--memory: add the 1 GB size (now only)")
-    parser.add_argument("--before", default="1594a37", help="--memory: git ref of the 'before' side")
+    parser.add_argument("--before", default="1594a37",
+                        help="--memory: git ref of the 'before' side ('' for none)")
+
+
+def memory_sizes(args) -> list[float]:
+    """The sizes ``--sizes`` and ``--with-1gb`` ask for."""
+    return list(args.sizes) + ([1000] if args.with_1gb else [])
 
 
 def size_table(title: str, commands: dict[str, list[str]], sizes_mb: list[float], before: str,
                before_max_mb: float, rounds: int, prepare=None) -> None:
     """For each size: build the WARC, optionally ``prepare(warc, workdir) -> input``, run every
     command before/now; ``commands`` maps a label to ``curation`` arguments where ``{input}``
-    is the input path and ``{out}`` a fresh output directory."""
+    is the input path, ``{out}`` a fresh output directory and ``{repo}`` the root of the side's
+    own tree (so each side reads its own version of a shipped config)."""
     env = {"CURATION_BEAM_MODE": "in_memory"}
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         old = checkout(before, Path(tmp) / "before") if before else None
@@ -58,8 +67,10 @@ def size_table(title: str, commands: dict[str, list[str]], sizes_mb: list[float]
             for label, args in commands.items():
                 argv = [a.replace("{input}", str(source)) for a in args]
                 if old is not None and mb <= before_max_mb:
-                    sides.append(harness.Side(f"{label} @ {before}", cli_argv(old, *argv), env=env))
-                sides.append(harness.Side(f"{label} @ now", cli_argv(None, *argv), env=env))
+                    old_argv = [a.replace("{repo}", str(old)) for a in argv]
+                    sides.append(harness.Side(f"{label} @ {before}", cli_argv(old, *old_argv), env=env))
+                now_argv = [a.replace("{repo}", str(REPO)) for a in argv]
+                sides.append(harness.Side(f"{label} @ now", cli_argv(None, *now_argv), env=env))
             results = harness.compare(sides, rounds=rounds, verbose=False)
             for result in results:
                 rows.append((mb, result.side.name, result.median("wall_s"), result.median("cpu_s"),

@@ -59,3 +59,18 @@ def test_every_bench_runs_in_smoke_mode(script, tmp_path):
                           env=env, cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert proc.stdout.strip()
+
+
+@pytest.mark.parametrize("script", ["ingest.py", "dedup.py"])
+def test_memory_tables_run_both_sides(script, tmp_path):
+    """``--memory``: the before side is this commit's own tree (``git archive``), so the table
+    has a row for each side and command, and each row a peak RSS."""
+    env = {k: v for k, v in os.environ.items() if k != "CURATION_BEAM_MODE"} | {"TMPDIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(BENCH_DIR / script), "--memory", "--sizes", "0.15", "--before", "HEAD",
+                           "--repeats" if script == "dedup.py" else "--rounds", "1"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    rows = [line.split() for line in proc.stdout.splitlines() if line.strip().startswith("0.15")]
+    labels = ["docs", "docs+c4"] if script == "ingest.py" else ["dedup"]
+    assert [(r[1], r[3]) for r in rows] == [(label, side) for label in labels for side in ("HEAD", "now")]
+    assert all(float(r[-1]) > 30 for r in rows)
