@@ -259,3 +259,20 @@ def test_moved_run_skips_its_finished_stages(tmp_path, sample_dir, monkeypatch, 
     assert main(["run", "run.yaml", "--output", str(tmp_path / "moved"), "--dry-run"]) == 0
     plan = capsys.readouterr().out
     assert "tokenizer              up to date" in plan and "shards                 to run" in plan
+
+
+def test_word_list_and_langid_model_are_relative_to_the_run_config(repo_root, tmp_path, monkeypatch):
+    """A run config's own files (bad-words list, fastText LID model) are found from any directory."""
+    from curation.config import load_config
+    from pipelines.run.config import RunConfig, resolve_paths
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    config_file = folder / "run.yaml"
+    config_file.write_text((repo_root / "configs" / "sample.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    config = resolve_paths(load_config(RunConfig, str(config_file), [
+        "filters.badwords.path=lists/words.txt", "filters.langid.fasttext_model=models/lid.ftz",
+        "filters.langid.detector=fasttext", "filters.langid.enabled=true"]), str(config_file))
+    assert config.filters.badwords.path == str(folder / "lists" / "words.txt")
+    assert config.filters.langid.fasttext_model == str(folder / "models" / "lid.ftz")

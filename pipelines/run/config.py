@@ -142,3 +142,7 @@ def _resolve_filter_lists(filters, base: str) -> None:
         if getattr(urls, key):
             setattr(urls, key, _resolve(getattr(urls, key), base))
     filters.decontaminate.eval_sets = [_resolve(p, base) for p in filters.decontaminate.eval_sets]
+    if filters.badwords.path:
+        filters.badwords.path = _resolve(filters.badwords.path, base)
+    if filters.langid.fasttext_model:
+        filters.langid.fasttext_model = _resolve(filters.langid.fasttext_model, base)
