@@ -4,36 +4,42 @@
 (:class:`filters.dedup_clusters.Node` fields) into ``(id, Assignment)`` for every document
 in an edge. The round logic is :mod:`filters.dedup_components`; this file only wires it.
 
-A Beam graph is static, so ``max_rounds`` rounds are unrolled (two GroupByKeys each: large
+A Beam graph is static, so ``max_rounds`` rounds are unrolled (two groupings each: large
 star keyed by every vertex, small star keyed by the larger end of each edge). Once the graph
 is a star forest a round changes nothing, so extra rounds cost a shuffle each but never change
 the answer. After the last round every vertex checks that it is a star centre or a leaf
 (:func:`filters.dedup_components.star_role`); if any is not, the bound was too low and the
 pipeline fails with :class:`NotConverged` naming ``dedup.components_max_rounds``: clusters are
-never silently wrong. Rounds needed grow with log2 of the longest chain of duplicates
-(a sorted 100k-document chain needs 17; docs/dedup.md). Each round that changed the graph
-is counted (counter ``dedup/component_rounds``) and logged to stderr.
+never silently wrong. (The unrolled steps declare their output types: Beam would otherwise
+infer each one from its bytecode while building the pipeline, a fixed cost times ~100.)
+Rounds needed grow with log2 of the longest chain of duplicates (a sorted 100k-document
+chain needs 17; docs/dedup.md). Each round that changed the graph is counted (counter
+``dedup/component_rounds``) and logged to stderr.
 
 No worker holds more than one vertex's state: each step reads a vertex's neighbours twice
-from the GroupByKey iterable (the centre of a giant cluster is one hot key, streamed).
-Only GroupByKey, Flatten and ParDo: no CoGroupByKey (Beam's Dask runner mishandles it).
+from its group. Every grouping goes through :class:`pipelines.spill.ExternalGroupByKey`
+(sorted spill runs), so a local runner does not hold a round's edges in memory (Beam's
+``GroupByKey`` there held ~1.2 KB per edge: 1.3 GB at 1.1M edges, ``bench/dedup_components.py``).
+Only grouping, Flatten and ParDo: no CoGroupByKey (Beam's Dask runner mishandles it).
 """
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import apache_beam as beam
 
 from filters.dedup_clusters import Node
 from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
 from pipelines.counters import CountingDoFn, counted
+from pipelines.spill import ExternalGroupByKey
 
 
 def _split(outputs, label: str):
     """(edges, change markers) of one step's output. Not a tagged multi-output ParDo: Beam's Dask
     runner feeds every output of such a ParDo to each consumer (Beam 2.77)."""
-    return (outputs | f"{label}Edges" >> beam.Filter(lambda x: isinstance(x, tuple)),
-            outputs | f"{label}Changes" >> beam.Filter(lambda x: isinstance(x, int)))
+    return (outputs | f"{label}Edges" >> beam.Filter(lambda x: isinstance(x, tuple)).with_output_types(Any),
+            outputs | f"{label}Changes" >> beam.Filter(lambda x: isinstance(x, int)).with_output_types(int))
 
 
 def _both_ways(e):
@@ -113,13 +119,13 @@ class ConnectedComponents(beam.PTransform):
         for r in range(1, self.max_rounds + 1):
             large, large_changes = _split(
                 graph
-                | f"LargeStarKeys{r}" >> beam.FlatMap(_both_ways)
-                | f"LargeStarGroup{r}" >> beam.GroupByKey()
-                | f"LargeStar{r}" >> beam.ParDo(_Step(large_star, r)), f"LargeStar{r}")
+                | f"LargeStarKeys{r}" >> beam.FlatMap(_both_ways).with_output_types(Any)
+                | f"LargeStarGroup{r}" >> ExternalGroupByKey()
+                | f"LargeStar{r}" >> beam.ParDo(_Step(large_star, r)).with_output_types(Any), f"LargeStar{r}")
             graph, small_changes = _split(
                 large
-                | f"SmallStarGroup{r}" >> beam.GroupByKey()  # edges are (larger, smaller): keyed by the larger
-                | f"SmallStar{r}" >> beam.ParDo(_Step(small_star, r)), f"SmallStar{r}")
+                | f"SmallStarGroup{r}" >> ExternalGroupByKey()  # edges are (larger, smaller): keyed by the larger
+                | f"SmallStar{r}" >> beam.ParDo(_Step(small_star, r)).with_output_types(Any), f"SmallStar{r}")
             markers += [large_changes, small_changes]
         none = edges.pipeline | "NoChange" >> beam.Create([0])  # the count when nothing ever changed
         self.rounds = (
@@ -134,8 +140,8 @@ class ConnectedComponents(beam.PTransform):
         return (
             graph
             | "CheckKeys" >> beam.FlatMap(_both_ways)
-            | "CheckGroup" >> beam.GroupByKey()
+            | "CheckGroup" >> ExternalGroupByKey()
             | "StarRole" >> beam.ParDo(_StarRole(self.max_rounds))
-            | "Stars" >> beam.GroupByKey()
+            | "Stars" >> ExternalGroupByKey()
             | "Assign" >> beam.FlatMap(lambda star: ((a.id, tuple(a)) for a in star_assignments(*star)))
         )

@@ -75,21 +75,20 @@ class WriteSharded(beam.PTransform):
         key = self.key
         directory = spill_directory(records.pipeline)
 
-        def write(shard, runs):
-            index, count = shard
+        def write(shard):
+            index, count, runs = shard
             path = join(self.output_dir, shard_name(self.prefix, index, count, self.suffix))
             rows = _Counted(shard_records(runs, index, count))
             size = self.write_fn(path, rows)
             yield {"path": path, "records": rows.count, "bytes": size}
             yield beam.pvalue.TaggedOutput(DONE_TAG, index)
 
-        shards, runs = (
+        shards = (
             records
             | "KeyRecords" >> beam.Map(lambda record: (str(record[key]), record))
-            | "Spilled" >> SpilledPartitions(directory, self.records_per_shard, self.max_shards)
+            | "Spilled" >> SpilledPartitions(directory, self.records_per_shard, self.max_shards, at_least_one=True)
         )
-        written = shards | "WriteShard" >> beam.ParDo(write, beam.pvalue.AsSingleton(runs)).with_outputs(
-            DONE_TAG, main="infos")
+        written = shards | "WriteShard" >> beam.ParDo(write).with_outputs(DONE_TAG, main="infos")
         written[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
         return written.infos
 
