@@ -19,7 +19,7 @@ through sorted spill files, ``pipelines.spill``, so a local runner's memory stay
    all pairs when the bucket is small enough to verify, else a star from its lowest id;
 3. edges deduplicated per pair; with ``verify`` two joins by id attach the shingle hash sets
    and keep pairs whose exact Jaccard reaches the threshold;
-4. connected components by large-star / small-star rounds of GroupByKeys
+4. connected components by large-star / small-star rounds of groupings
    (:mod:`pipelines.dedup_components`): no worker holds more than one vertex's state, and a
    graph that needs more than ``components_max_rounds`` rounds fails the job, never silently;
 5. cluster assignments joined back to the documents by id; the kept one is chosen by the rule
@@ -47,7 +47,7 @@ from filters.dedup_config import DedupConfig
 from filters.minhash import MinHasher, band_keys, jaccard
 from pipelines.counters import CountingDoFn, counted
 from pipelines.dedup_components import ConnectedComponents
-from pipelines.spill import ExternalCoGroupByKey, ExternalGroupByKey
+from pipelines.spill import ExternalCoGroupByKey, ExternalCombinePerKey, ExternalGroupByKey
 
 NS = "dedup"
 DUPLICATES_TAG = "duplicates"
@@ -201,7 +201,7 @@ class NearDedup(beam.PTransform):
 
         buckets = members | "Buckets" >> ExternalGroupByKey()
         edges = counted(buckets, "BucketEdges", _BucketEdges(cfg.verify, cfg.verify_max_bucket))["main"]
-        edges = counted(edges | "DistinctEdges" >> beam.CombinePerKey(merge_edge_copies), "CountCandidates",
+        edges = counted(edges | "DistinctEdges" >> ExternalCombinePerKey(_EdgeCopies()), "CountCandidates",
                         _CountCandidate())["main"]
         trusted = edges | "Trusted" >> beam.Filter(lambda e: e[1][2]) | "TrustedEdge" >> beam.Map(
             lambda e: (e[1][0], e[1][1], None))
@@ -214,9 +214,9 @@ class NearDedup(beam.PTransform):
             )
             joined = {"sh": shingles, "edge": checked} | "JoinSecond" >> ExternalCoGroupByKey()
             verified = counted(joined, "Verify", _VerifyPair(cfg.threshold))["main"]
-            final_edges = (trusted, verified) | "AllEdges" >> beam.Flatten()
+            final_edges = (trusted, verified)  # a tuple, not a Flatten (held in memory on the local runner)
         else:
-            final_edges = trusted
+            final_edges = (trusted,)
 
         assignments = final_edges | "Components" >> ConnectedComponents(cfg.keep, cfg.components_max_rounds)
         groups = {"doc": docs | "DocById" >> beam.Map(lambda d: (d["id"], d)), "cluster": assignments}
@@ -225,13 +225,30 @@ class NearDedup(beam.PTransform):
         annotated = counted(groups | "JoinClusters" >> ExternalCoGroupByKey(), "Annotate", _Annotate(self.write_index),
                             tags=(DUPLICATES_TAG, INDEX_TAG), main="kept")
         if cfg.emit_pairs:
-            pairs = final_edges | "PairRecords" >> beam.Map(lambda e: {
+            pairs = final_edges | "AllEdges" >> beam.Flatten() | "PairRecords" >> beam.Map(lambda e: {
                 "id": f"{e[0][0]}|{e[1][0]}", "a": e[0][0], "b": e[1][0], "jaccard": e[2],
                 "verified": e[2] is not None})
         else:
             pairs = docs.pipeline | "NoPairs" >> beam.Create([])
         return {"kept": annotated["kept"], "duplicates": annotated[DUPLICATES_TAG], "pairs": pairs,
                 "index_rows": annotated[INDEX_TAG]}
+
+
+class _EdgeCopies(beam.CombineFn):
+    """The copies of one edge from several buckets, merged (:func:`filters.dedup_clusters.merge_edge_copies`)."""
+
+    def create_accumulator(self):
+        return None
+
+    def add_input(self, merged, edge):
+        return edge if merged is None else merge_edge_copies((merged, edge))
+
+    def merge_accumulators(self, accumulators):
+        present = [a for a in accumulators if a is not None]
+        return merge_edge_copies(present) if present else None
+
+    def extract_output(self, merged):
+        return merged
 
 
 class _CountCandidate(CountingDoFn):
@@ -242,7 +259,8 @@ class _CountCandidate(CountingDoFn):
 
 class Deduplicate(beam.PTransform):
     """The dedup stage: exact dedup first when ``config.exact.enabled`` (cheap), then :class:`NearDedup`
-    on what it keeps. Outputs as NearDedup's; ``"duplicates"`` holds both kinds."""
+    on what it keeps. Outputs as NearDedup's; ``"duplicates"`` holds both kinds (a tuple of two
+    PCollections when exact dedup ran)."""
 
     def __init__(self, config: DedupConfig | None = None, index: str | None = None, write_index: bool = False):
         super().__init__()
@@ -258,7 +276,8 @@ class Deduplicate(beam.PTransform):
             docs = exact["kept"]
         result = docs | "Near" >> NearDedup(self.config, self.index, self.write_index)
         if exact is not None:
-            result["duplicates"] = (exact["duplicates"], result["duplicates"]) | "AllDuplicates" >> beam.Flatten()
+            # a tuple, not a Flatten (the local runner would hold it in memory); WriteDocuments takes either
+            result["duplicates"] = (exact["duplicates"], result["duplicates"])
         return result
 
 

@@ -32,7 +32,7 @@ import apache_beam as beam
 from filters.dedup_clusters import Node
 from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
 from pipelines.counters import CountingDoFn, counted
-from pipelines.spill import ExternalGroupByKey
+from pipelines.spill import ExternalGroupByKey, as_tuple
 
 
 def _split(outputs, label: str):
@@ -110,16 +110,18 @@ class ConnectedComponents(beam.PTransform):
 
     def expand(self, edges):
         rule = self.rule
-        graph = (
-            edges
-            | "Vertices" >> beam.Map(lambda e: edge(vertex(Node(*e[0]), rule), vertex(Node(*e[1]), rule)))
-            | "NoLoops" >> beam.Filter(lambda e: e[0] != e[1])
-        )
+        parts = as_tuple(edges)  # a tuple of edge PCollections is read as one (no Flatten, see pipelines.spill)
+        graph = tuple(
+            part
+            | f"Vertices{'' if i == 0 else i}" >> beam.Map(
+                lambda e: edge(vertex(Node(*e[0]), rule), vertex(Node(*e[1]), rule))).with_output_types(Any)
+            | f"NoLoops{'' if i == 0 else i}" >> beam.Filter(lambda e: e[0] != e[1]).with_output_types(Any)
+            for i, part in enumerate(parts))
         markers = []
         for r in range(1, self.max_rounds + 1):
             large, large_changes = _split(
-                graph
-                | f"LargeStarKeys{r}" >> beam.FlatMap(_both_ways).with_output_types(Any)
+                tuple(part | f"LargeStarKeys{r}{'' if i == 0 else f'_{i}'}" >> beam.FlatMap(_both_ways)
+                      .with_output_types(Any) for i, part in enumerate(as_tuple(graph)))
                 | f"LargeStarGroup{r}" >> ExternalGroupByKey()
                 | f"LargeStar{r}" >> beam.ParDo(_Step(large_star, r)).with_output_types(Any), f"LargeStar{r}")
             graph, small_changes = _split(
@@ -127,7 +129,7 @@ class ConnectedComponents(beam.PTransform):
                 | f"SmallStarGroup{r}" >> ExternalGroupByKey()  # edges are (larger, smaller): keyed by the larger
                 | f"SmallStar{r}" >> beam.ParDo(_Step(small_star, r)).with_output_types(Any), f"SmallStar{r}")
             markers += [large_changes, small_changes]
-        none = edges.pipeline | "NoChange" >> beam.Create([0])  # the count when nothing ever changed
+        none = parts[0].pipeline | "NoChange" >> beam.Create([0])  # the count when nothing ever changed
         self.rounds = (
             [none, *markers]
             | "AllChanges" >> beam.Flatten()
@@ -138,8 +140,8 @@ class ConnectedComponents(beam.PTransform):
         )
         self.rounds = counted(self.rounds, "LogRounds", _LogRounds(self.max_rounds))["main"]
         return (
-            graph
-            | "CheckKeys" >> beam.FlatMap(_both_ways)
+            tuple(part | f"CheckKeys{'' if i == 0 else i}" >> beam.FlatMap(_both_ways).with_output_types(Any)
+                  for i, part in enumerate(as_tuple(graph)))
             | "CheckGroup" >> ExternalGroupByKey()
             | "StarRole" >> beam.ParDo(_StarRole(self.max_rounds))
             | "Stars" >> ExternalGroupByKey()

@@ -10,7 +10,8 @@ slice of all runs and emits one group at a time. The run files live under the pi
 deleted once every partition has been merged.
 
 Groups come out per key with values in no particular order, as from ``GroupByKey``;
-keys must be all ``str`` or all ``int``.
+the keys of one grouping must be of one sortable kind (``str``, ``bytes``, ``int``, or tuples
+of them, as the dedup graph's vertices).
 """
 from __future__ import annotations
 

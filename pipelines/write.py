@@ -22,7 +22,7 @@ import apache_beam as beam
 from curation.io import docfiles
 from curation.io.paths import join
 from curation.io.sorted_runs import merge_runs
-from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, spill_directory
+from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, as_tuple, spill_directory
 
 SUFFIX = {"parquet": ".parquet", "jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz"}
 
@@ -54,7 +54,8 @@ class _Counted:
 class WriteSharded(beam.PTransform):
     """Write dict records to ``output_dir/prefix-IIIII-of-NNNNN.suffix`` (see the module doc).
 
-    Returns a PCollection of ``{"path", "records", "bytes"}`` per written shard; an empty
+    Apply it to a PCollection or a tuple of them. Returns a PCollection of
+    ``{"path", "records", "bytes"}`` per written shard; an empty
     input still gets one (empty) shard, so the next stage finds its input.
     ``write_fn(path, records)`` writes one shard from an iterable and returns its byte size.
     """
@@ -73,7 +74,8 @@ class WriteSharded(beam.PTransform):
 
     def expand(self, records):
         key = self.key
-        directory = spill_directory(records.pipeline)
+        parts = as_tuple(records)  # one PCollection or a tuple of them (no Flatten: see pipelines.spill)
+        directory = spill_directory(parts[0].pipeline)
 
         def write(shard):
             index, count, runs = shard
@@ -83,11 +85,10 @@ class WriteSharded(beam.PTransform):
             yield {"path": path, "records": rows.count, "bytes": size}
             yield beam.pvalue.TaggedOutput(DONE_TAG, index)
 
-        shards = (
-            records
-            | "KeyRecords" >> beam.Map(lambda record: (str(record[key]), record))
-            | "Spilled" >> SpilledPartitions(directory, self.records_per_shard, self.max_shards, at_least_one=True)
-        )
+        keyed = tuple(part | f"KeyRecords{'' if i == 0 else i}" >> beam.Map(lambda record: (str(record[key]), record))
+                      for i, part in enumerate(parts))
+        shards = keyed | "Spilled" >> SpilledPartitions(directory, self.records_per_shard, self.max_shards,
+                                                        at_least_one=True)
         written = shards | "WriteShard" >> beam.ParDo(write).with_outputs(DONE_TAG, main="infos")
         written[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
         return written.infos

@@ -30,7 +30,10 @@ DEFAULT_BLOCK_BYTES = 256 << 10  # one block per run is in memory while merging
 
 
 def key_hash(key: Any) -> int:
-    """A stable 64-bit hash of a ``str`` (or ``int``) key, the same on every machine."""
+    """A stable 64-bit hash of a key, the same on every machine: ``bytes`` as they are, a ``str``
+    as UTF-8, anything else (``int``, tuples of them) by its ``str``."""
+    if isinstance(key, bytes):
+        return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
     data = (key if isinstance(key, str) else str(key)).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
