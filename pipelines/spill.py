@@ -15,6 +15,8 @@ of them, as the dedup graph's vertices).
 """
 from __future__ import annotations
 
+import functools
+import pickle
 import tempfile
 import uuid
 from typing import Any, Tuple
@@ -25,7 +27,7 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MAX_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from curation.io.paths import join, remove_tree
+from curation.io.paths import join, open_read, open_write, remove_tree
 from curation.io.sorted_runs import (
     DEFAULT_BUDGET_BYTES,
     RunWriter,
@@ -71,11 +73,13 @@ class SpilledPartitions(beam.PTransform):
 
     The input is one PCollection or a tuple of them: each is spilled where it is produced
     (a ``Flatten`` of several, on the local runner, would hold them all in memory). The run
-    descriptions (small: paths and block offsets) are gathered under one key and travel in
-    every partition's element, so no side input is needed; the partitions are then keyed by
+    descriptions (paths and block offsets) are gathered under one key and written once to a
+    manifest file beside the runs; each partition's element names it (``runs`` is that path:
+    read it with :func:`manifest_runs`), so no side input is needed and a job with thousands
+    of runs and partitions does not copy the list into each. The partitions are then keyed by
     their index and grouped, which spreads the merging over workers. ``at_least_one``: an
-    empty input still gives partition ``(0, 1, [])`` (a writer's one empty shard); otherwise
-    it gives no partition at all.
+    empty input still gives partition 0 of 1 with no runs (a writer's one empty shard);
+    otherwise it gives no partition at all.
 
     Few transforms on purpose: a job unrolls dozens of these (connected components), and on
     the local runner each extra stage costs fixed CPU (``ToList``, ``Reshuffle`` and a side
@@ -92,12 +96,15 @@ class SpilledPartitions(beam.PTransform):
         self.at_least_one = at_least_one
 
     def expand(self, pairs):
-        per, most = self.records_per_partition, self.max_partitions
+        per, most, directory = self.records_per_partition, self.max_partitions, self.directory
 
         def partitions(runs):
             runs = sorted(runs, key=lambda run: run["path"])
             count = partition_count(sum(run["records"] for run in runs), per, most)
-            return [(index, (count, runs)) for index in range(count)]
+            manifest = join(directory, f"manifest-{uuid.uuid4().hex}.pkl")
+            with open_write(manifest) as fh:
+                pickle.dump(runs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            return [(index, (count, manifest)) for index in range(count)]
 
         spilled = [pcoll | f"Spill{i}" >> beam.ParDo(SpillRuns(self.directory, self.budget_bytes)).with_output_types(Any)
                    for i, pcoll in enumerate(as_tuple(pairs))]
@@ -111,6 +118,13 @@ class SpilledPartitions(beam.PTransform):
         return (gathered | "Partitions" >> beam.FlatMap(partitions).with_output_types(INT_KEYED)
                 | "SpreadPartitions" >> beam.GroupByKey()
                 | "Partition" >> beam.Map(lambda kv: (kv[0], *next(iter(kv[1])))).with_output_types(Any))
+
+
+@functools.lru_cache(maxsize=4)  # every partition of a grouping reads the same manifest
+def manifest_runs(manifest: str) -> list[dict[str, Any]]:
+    """The run descriptions a :class:`SpilledPartitions` element names."""
+    with open_read(manifest) as fh:
+        return pickle.load(fh)
 
 
 def as_tuple(pcolls) -> tuple:
@@ -133,8 +147,8 @@ class RemoveWhenDone(beam.PTransform):
 
 class _MergeGroups(beam.DoFn):
     def process(self, partition):
-        index, count, runs = partition
-        yield from group_runs(runs, index, count)
+        index, count, manifest = partition
+        yield from group_runs(manifest_runs(manifest), index, count)
         yield beam.pvalue.TaggedOutput(DONE_TAG, index)
 
 

@@ -22,7 +22,7 @@ import apache_beam as beam
 from curation.io import docfiles
 from curation.io.paths import join
 from curation.io.sorted_runs import merge_runs
-from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, as_tuple, spill_directory
+from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, as_tuple, manifest_runs, spill_directory
 
 SUFFIX = {"parquet": ".parquet", "jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz"}
 
@@ -78,7 +78,8 @@ class WriteSharded(beam.PTransform):
         directory = spill_directory(parts[0].pipeline)
 
         def write(shard):
-            index, count, runs = shard
+            index, count, manifest = shard
+            runs = manifest_runs(manifest)
             path = join(self.output_dir, shard_name(self.prefix, index, count, self.suffix))
             rows = _Counted(shard_records(runs, index, count))
             size = self.write_fn(path, rows)

@@ -105,3 +105,38 @@ def test_written_shards_do_not_depend_on_run_sizes(tmp_path, monkeypatch):
     assert len(rows) == len(docs)
     assert [key_hash(r["id"]) for r in rows] == sorted(key_hash(r["id"]) for r in rows)
     assert (tmp_path / "spill").is_dir() and not list((tmp_path / "spill").glob("**/*.bin"))  # cleaned up
+
+
+def test_tuple_inputs_empty_inputs_and_key_kinds(tmp_path):
+    """A writer fed a tuple of PCollections writes what one Flatten would; an empty input still
+    gets its one empty shard, while an empty grouping gives nothing; bytes and tuple keys (exact
+    dedup's text hashes, the dedup graph's vertices) group like Beam's; nothing is left in the
+    spill directory, manifests included."""
+    docs = [new_document(f"text {i}", url=f"http://x/{i}") for i in range(120)]
+    spill_dir = tmp_path / "spill"
+
+    def build(p):
+        first = p | "First" >> beam.Create(docs[:70])
+        second = p | "Second" >> beam.Create(docs[70:])
+        (first, second) | "Both" >> WriteDocuments(str(tmp_path / "both"), records_per_shard=50)
+        (p | "All" >> beam.Create(docs)) | "One" >> WriteDocuments(str(tmp_path / "one"), records_per_shard=50)
+        nothing = p | "Nothing" >> beam.Create([])
+        nothing | "Empty" >> WriteDocuments(str(tmp_path / "empty"))
+        assert_that(nothing | "GroupNothing" >> spill.ExternalGroupByKey(), equal_to([]), label="no groups")
+        pairs = [(b"\x00\xff" * (i % 3), i) for i in range(30)] + [((True, -0.5, f"id{i % 4}"), i) for i in range(30)]
+        bytes_keys = p | "Bytes" >> beam.Create(pairs[:30])
+        tuple_keys = p | "Tuples" >> beam.Create(pairs[30:])
+        for label, part in (("bytes", bytes_keys), ("tuples", tuple_keys)):
+            want: dict = {}
+            for key, value in (pairs[:30] if label == "bytes" else pairs[30:]):
+                want.setdefault(key, []).append(value)
+            got = (part | f"Group{label}" >> spill.ExternalGroupByKey(budget_bytes=200)
+                   | f"Sort{label}" >> beam.MapTuple(lambda k, vs: (k, sorted(vs))))
+            assert_that(got, equal_to(list(want.items())), label=label)
+
+    run_pipeline(build, f"--temp_location={spill_dir}")
+    read = lambda name: {f.name: f.read_bytes() for f in sorted((tmp_path / name).iterdir())}  # noqa: E731
+    assert read("both") == read("one") and len(read("one")) == 3
+    assert [f.name for f in (tmp_path / "empty").iterdir()] == ["part-00000-of-00001.parquet"]
+    assert pq.read_table(tmp_path / "empty" / "part-00000-of-00001.parquet").num_rows == 0
+    assert [p for p in spill_dir.rglob("*") if p.is_file()] == []
