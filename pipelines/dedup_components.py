@@ -32,7 +32,7 @@ import apache_beam as beam
 from filters.dedup_clusters import Node
 from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
 from pipelines.counters import CountingDoFn, counted
-from pipelines.spill import ExternalGroupByKey, as_tuple
+from pipelines.spill import ExternalGroupByKey, as_tuple, spill_directory
 
 
 def _split(outputs, label: str):
@@ -119,14 +119,17 @@ class ConnectedComponents(beam.PTransform):
             for i, part in enumerate(parts))
         markers = []
         for r in range(1, self.max_rounds + 1):
+            # one spill directory per round, removed once its second grouping has merged
+            spilled = spill_directory(parts[0].pipeline)
             large, large_changes = _split(
                 tuple(part | f"LargeStarKeys{r}{'' if i == 0 else f'_{i}'}" >> beam.FlatMap(_both_ways)
                       .with_output_types(Any) for i, part in enumerate(as_tuple(graph)))
-                | f"LargeStarGroup{r}" >> ExternalGroupByKey()
+                | f"LargeStarGroup{r}" >> ExternalGroupByKey(directory=spilled, cleanup=False)
                 | f"LargeStar{r}" >> beam.ParDo(_Step(large_star, r)).with_output_types(Any), f"LargeStar{r}")
             graph, small_changes = _split(
                 large
-                | f"SmallStarGroup{r}" >> ExternalGroupByKey()  # edges are (larger, smaller): keyed by the larger
+                # edges are (larger, smaller): keyed by the larger
+                | f"SmallStarGroup{r}" >> ExternalGroupByKey(directory=spilled)
                 | f"SmallStar{r}" >> beam.ParDo(_Step(small_star, r)).with_output_types(Any), f"SmallStar{r}")
             markers += [large_changes, small_changes]
         none = parts[0].pipeline | "NoChange" >> beam.Create([0])  # the count when nothing ever changed
@@ -139,11 +142,12 @@ class ConnectedComponents(beam.PTransform):
             | "RoundsChanged" >> beam.CombinePerKey(max)
         )
         self.rounds = counted(self.rounds, "LogRounds", _LogRounds(self.max_rounds))["main"]
+        spilled = spill_directory(parts[0].pipeline)
         return (
             tuple(part | f"CheckKeys{'' if i == 0 else i}" >> beam.FlatMap(_both_ways).with_output_types(Any)
                   for i, part in enumerate(as_tuple(graph)))
-            | "CheckGroup" >> ExternalGroupByKey()
-            | "StarRole" >> beam.ParDo(_StarRole(self.max_rounds))
-            | "Stars" >> ExternalGroupByKey()
+            | "CheckGroup" >> ExternalGroupByKey(directory=spilled, cleanup=False)
+            | "StarRole" >> beam.ParDo(_StarRole(self.max_rounds)).with_output_types(Any)
+            | "Stars" >> ExternalGroupByKey(directory=spilled)
             | "Assign" >> beam.FlatMap(lambda star: ((a.id, tuple(a)) for a in star_assignments(*star)))
         )

@@ -156,20 +156,31 @@ class ExternalGroupByKey(beam.PTransform):
     """``GroupByKey`` through sorted spill runs: ``(key, value)`` -> ``(key, [values])``.
 
     Apply it to one PCollection or to a tuple of them (grouped together, no ``Flatten``).
+
+    ``directory``: where the runs go (default: a fresh one, :func:`spill_directory`).
+    ``cleanup=False`` leaves them there, for a later grouping in the same directory that
+    depends on this one's output to remove (its ``cleanup``): the removal waits for its own
+    merges, and a grouping's input is complete only once every merge upstream has finished.
+    Sharing one removal saves a stage per grouping (on the local runner ~0.9 MB of RSS and
+    some fixed CPU each), which counts where dozens are unrolled.
     """
 
-    def __init__(self, records_per_partition: int = 500_000, budget_bytes: int | None = None):
+    def __init__(self, records_per_partition: int = 500_000, budget_bytes: int | None = None,
+                 directory: str | None = None, cleanup: bool = True):
         super().__init__()
         self.records_per_partition = records_per_partition
         self.budget_bytes = budget_bytes
+        self.directory = directory
+        self.cleanup = cleanup
 
     def expand(self, pairs):
-        directory = spill_directory(as_tuple(pairs)[0].pipeline)
+        directory = self.directory or spill_directory(as_tuple(pairs)[0].pipeline)
         partitions = pairs | "Spilled" >> SpilledPartitions(
             directory, self.records_per_partition, budget_bytes=self.budget_bytes)
         merged = partitions | "Merge" >> beam.ParDo(_MergeGroups()).with_output_types(Any).with_outputs(
             DONE_TAG, main="groups")
-        merged[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
+        if self.cleanup:
+            merged[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
         return merged.groups
 
 

@@ -36,3 +36,35 @@ def test_verbose_logs_at_info(monkeypatch):
         root.handlers[:], root.level = saved
         os.environ.pop(VERBOSE_ENV, None)
     assert QUIET_WORKER == "pipelines.beam_worker"
+
+
+def test_stage_descriptors_hold_only_their_own_pcollections(monkeypatch):
+    """The local runner sends each stage only the PCollections it reads or writes (Beam copies
+    all of the pipeline's into every stage: memory grows with stages x PCollections)."""
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from pipelines import local_runner
+    from pipelines.options import make_options
+
+    seen = []
+    pruned = local_runner._descriptor_with_own_pcollections
+
+    def recording(self):
+        descriptor = pruned(self)
+        seen.append(descriptor)
+        return descriptor
+
+    monkeypatch.setattr(local_runner, "_descriptor_with_own_pcollections", recording)
+    # the runner installs it on Beam's class; monkeypatch puts Beam's own back after the test
+    monkeypatch.setattr(local_runner.execution.BundleContextManager, "_build_process_bundle_descriptor",
+                        local_runner._beams_descriptor)
+    with beam.Pipeline(options=make_options(["--direct_running_mode=in_memory"])) as p:
+        grouped = (p | beam.Create([(i % 3, i) for i in range(30)]) | beam.GroupByKey()
+                   | beam.MapTuple(lambda k, vs: (k, sum(vs))) | "Again" >> beam.GroupByKey()
+                   | beam.MapTuple(lambda k, vs: (k, sorted(vs))))
+        assert_that(grouped, equal_to([(0, [135]), (1, [145]), (2, [155])]))
+    assert len(seen) >= 3
+    for descriptor in seen:
+        used = {c for t in descriptor.transforms.values() for c in (*t.inputs.values(), *t.outputs.values())}
+        assert set(descriptor.pcollections) == used
