@@ -11,9 +11,10 @@ the shipped book chapters, web pages and multilingual lines, re-mixed into new d
 
 What each side does (same documents, same vocabulary size, same trainer settings):
 - CLI: ``curation tokenizer train --input corpus.jsonl`` in a fresh process: import, expand the
-  input, read the ``text`` of every JSONL row, the bottom-k sample (its budget raised to twice
-  the corpus, so every document is hashed and kept, as the direct side reads them all; with
-  ``--cli-only`` the defaults: 1 GiB, sentencepiece 128 MB), then
+  input, read the ``text`` of every JSONL row (the budgets raised to 4x the file, so every
+  document is kept, as the direct side reads them all, and streamed: an input that cannot reach
+  the budget is not hashed and spooled; with ``--cli-only`` the defaults: 1 GiB, sentencepiece
+  128 MB), then
   * hf: the sample written to a temporary file (each document + "\n"), ``Tokenizer.train([file])``
     (the library's file trainer: one sequence per line, as DIRECT); Unigram scores canonicalised,
     WordPiece continuation symbols prepared (one pass over the characters);
@@ -195,14 +196,13 @@ def main(argv: list[str] | None = None) -> int:
             encode_texts.append(text)
             size += len(text.encode())
         pairs = [pair.split(":") for pair in args.pairs.split(",")]
-        total = os.path.getsize(plain)
+        budget = 4 * os.path.getsize(jsonl)  # every document fits: streamed, as an input that cannot reach it is
         sides, baselines = [], []
         for backend, algorithm in pairs:
             ours = os.path.join(tmp, f"ours-{backend}-{algorithm}")
             # like for like: beside a direct row, ours trains on the whole corpus too (its default
             # sample caps sentencepiece's input at 128 MB, bounding memory); --cli-only keeps the defaults
-            whole = [] if args.cli_only else ["--max-bytes", str(2 * total),
-                                              "--set", f"sentencepiece_max_bytes={2 * total}"]
+            whole = [] if args.cli_only else ["--max-bytes", str(budget), "--set", f"sentencepiece_max_bytes={budget}"]
             sides.append(harness.Side(f"{backend} {algorithm}: curation tokenizer train", [
                 sys.executable, "-m", "curation", "tokenizer", "train", "--input", jsonl, "--output", ours,
                 "--backend", backend, "--algorithm", algorithm, "--vocab-size", str(args.vocab), "-q", *whole]))

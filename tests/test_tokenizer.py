@@ -255,6 +255,36 @@ def test_sample_over_the_held_size_is_spooled(corpus, tmp_path, monkeypatch):
     assert reports[0]["tokenizer_sha256"] == reports[1]["tokenizer_sha256"]
 
 
+def test_input_that_cannot_reach_the_budget_streams_to_the_same_tokenizer(corpus, tmp_path, monkeypatch):
+    """Uncompressed JSONL whose size x 3 fits the budget is streamed (no hashing, no spool): the
+    report and tokenizer equal those of the sampled path, which a Parquet copy of it takes."""
+    import tokenizer.sample
+
+    size = os.path.getsize(corpus["jsonl"])
+    sample = tokenizer.sample.TextSample([corpus["jsonl"]], max_bytes=3 * size)
+    assert sample.fits_budget()
+    assert not tokenizer.sample.TextSample([corpus["jsonl"]], max_bytes=3 * size - 1).fits_budget()
+    assert not tokenizer.sample.TextSample([corpus["jsonl"]], max_docs=10 ** 9).fits_budget()
+    parquet = str(tmp_path / "corpus.parquet")
+    write_documents(parquet, corpus["docs"])
+    assert not tokenizer.sample.TextSample([parquet], max_bytes=10 ** 12).fits_budget()
+
+    budget = ("--max-bytes", str(3 * size))
+    spooled = []
+    real_spool = tokenizer.sample.tempfile.TemporaryFile
+    monkeypatch.setattr(tokenizer.sample, "HELD_BYTES", 1000)
+    monkeypatch.setattr(tokenizer.sample.tempfile, "TemporaryFile",
+                        lambda *a, **k: spooled.append(1) or real_spool(*a, **k))
+    streamed = _train(corpus["jsonl"], tmp_path / "streamed", "hf", "bpe", 500, *budget)
+    assert spooled == []
+    sampled = _train(parquet, tmp_path / "sampled", "hf", "bpe", 500, *budget)
+    assert spooled  # the Parquet copy went through the bottom-k pass
+    reports = [json.load(open(os.path.join(d, "train_report.json"))) for d in (streamed, sampled)]
+    for key in ("docs_seen", "docs_sampled", "bytes_sampled", "budget_reached"):
+        assert reports[0]["sample"][key] == reports[1]["sample"][key]
+    assert reports[0]["tokenizer_sha256"] == reports[1]["tokenizer_sha256"]
+
+
 def test_text_fast_path_matches_document_reader(corpus, tmp_path):
     # The tokenizer reads only the text column; it must see exactly what iter_documents sees.
     import pyarrow as pa
