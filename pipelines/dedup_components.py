@@ -32,7 +32,7 @@ import apache_beam as beam
 from filters.dedup_clusters import Node
 from filters.dedup_components import NotConverged, edge, large_star, small_star, star_assignments, star_role, vertex
 from pipelines.counters import CountingDoFn, counted
-from pipelines.spill import ExternalGroupByKey, as_tuple, spill_directory
+from pipelines.spill import ExternalGroupByKey, as_tuple, each_part, spill_directory
 
 
 def _split(outputs, label: str):
@@ -111,19 +111,15 @@ class ConnectedComponents(beam.PTransform):
     def expand(self, edges):
         rule = self.rule
         parts = as_tuple(edges)  # a tuple of edge PCollections is read as one (no Flatten, see pipelines.spill)
-        graph = tuple(
-            part
-            | f"Vertices{'' if i == 0 else i}" >> beam.Map(
-                lambda e: edge(vertex(Node(*e[0]), rule), vertex(Node(*e[1]), rule))).with_output_types(Any)
-            | f"NoLoops{'' if i == 0 else i}" >> beam.Filter(lambda e: e[0] != e[1]).with_output_types(Any)
-            for i, part in enumerate(parts))
+        graph = each_part(parts, "Vertices", lambda: (
+            beam.Map(lambda e: edge(vertex(Node(*e[0]), rule), vertex(Node(*e[1]), rule))).with_output_types(Any)
+            | beam.Filter(lambda e: e[0] != e[1]).with_output_types(Any)))  # no self-loops
         markers = []
         for r in range(1, self.max_rounds + 1):
             # one spill directory per round, removed once its second grouping has merged
             spilled = spill_directory(parts[0].pipeline)
             large, large_changes = _split(
-                tuple(part | f"LargeStarKeys{r}{'' if i == 0 else f'_{i}'}" >> beam.FlatMap(_both_ways)
-                      .with_output_types(Any) for i, part in enumerate(as_tuple(graph)))
+                each_part(graph, f"LargeStarKeys{r}", lambda: beam.FlatMap(_both_ways).with_output_types(Any))
                 | f"LargeStarGroup{r}" >> ExternalGroupByKey(directory=spilled, cleanup=False)
                 | f"LargeStar{r}" >> beam.ParDo(_Step(large_star, r)).with_output_types(Any), f"LargeStar{r}")
             graph, small_changes = _split(
@@ -144,8 +140,7 @@ class ConnectedComponents(beam.PTransform):
         self.rounds = counted(self.rounds, "LogRounds", _LogRounds(self.max_rounds))["main"]
         spilled = spill_directory(parts[0].pipeline)
         return (
-            tuple(part | f"CheckKeys{'' if i == 0 else i}" >> beam.FlatMap(_both_ways).with_output_types(Any)
-                  for i, part in enumerate(as_tuple(graph)))
+            each_part(graph, "CheckKeys", lambda: beam.FlatMap(_both_ways).with_output_types(Any))
             | "CheckGroup" >> ExternalGroupByKey(directory=spilled, cleanup=False)
             | "StarRole" >> beam.ParDo(_StarRole(self.max_rounds)).with_output_types(Any)
             | "Stars" >> ExternalGroupByKey(directory=spilled)

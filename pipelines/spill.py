@@ -131,6 +131,12 @@ def as_tuple(pcolls) -> tuple:
     return tuple(pcolls) if isinstance(pcolls, (tuple, list)) else (pcolls,)
 
 
+def each_part(pcolls, label: str, make) -> tuple:
+    """``make()`` (a new transform each time) applied to each PCollection of ``pcolls`` (one or a
+    tuple): the tuple of results, for a grouping or writer that takes a tuple instead of a ``Flatten``."""
+    return tuple(part | (label if i == 0 else f"{label}_{i}") >> make() for i, part in enumerate(as_tuple(pcolls)))
+
+
 class RemoveWhenDone(beam.PTransform):
     """Delete ``directory`` once every element of the input (one per merged partition) exists."""
 

@@ -22,7 +22,7 @@ import apache_beam as beam
 from curation.io import docfiles
 from curation.io.paths import join
 from curation.io.sorted_runs import merge_runs
-from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, as_tuple, manifest_runs, spill_directory
+from pipelines.spill import DONE_TAG, RemoveWhenDone, SpilledPartitions, as_tuple, each_part, manifest_runs, spill_directory
 
 SUFFIX = {"parquet": ".parquet", "jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz"}
 
@@ -86,8 +86,7 @@ class WriteSharded(beam.PTransform):
             yield {"path": path, "records": rows.count, "bytes": size}
             yield beam.pvalue.TaggedOutput(DONE_TAG, index)
 
-        keyed = tuple(part | f"KeyRecords{'' if i == 0 else i}" >> beam.Map(lambda record: (str(record[key]), record))
-                      for i, part in enumerate(parts))
+        keyed = each_part(parts, "KeyRecords", lambda: beam.Map(lambda record: (str(record[key]), record)))
         shards = keyed | "Spilled" >> SpilledPartitions(directory, self.records_per_shard, self.max_shards,
                                                         at_least_one=True)
         written = shards | "WriteShard" >> beam.ParDo(write).with_outputs(DONE_TAG, main="infos")

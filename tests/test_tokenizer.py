@@ -268,6 +268,9 @@ def test_input_that_cannot_reach_the_budget_streams_to_the_same_tokenizer(corpus
     parquet = str(tmp_path / "corpus.parquet")
     write_documents(parquet, corpus["docs"])
     assert not tokenizer.sample.TextSample([parquet], max_bytes=10 ** 12).fits_budget()
+    odd = tmp_path / "notes.csv"
+    odd.write_text("a,b\n")  # an unknown format or a missing file is left to reading, which counts it
+    assert not tokenizer.sample.TextSample([str(odd), str(tmp_path / "gone.jsonl")], max_bytes=10 ** 12).fits_budget()
 
     budget = ("--max-bytes", str(3 * size))
     spooled = []

@@ -106,12 +106,12 @@ class TextSample:
             return False
         total = 0
         for path in self.paths:
-            if path.lower().endswith(".gz") or detect_format(path) not in ("jsonl", "text"):
-                return False  # Parquet and gzip: the file size does not bound the text size
             try:
+                if path.lower().endswith(".gz") or detect_format(path) not in ("jsonl", "text"):
+                    return False  # Parquet and gzip: the file size does not bound the text size
                 size = file_size(path)
-            except OSError:
-                return False  # reading will report it
+            except (OSError, ValueError):
+                return False  # reading will report it (skipped and counted)
             total += 3 * size
             if size < 0 or total > stats.max_bytes:  # -1: an http(s) file, size not asked
                 return False

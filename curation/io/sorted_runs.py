@@ -33,8 +33,9 @@ def key_hash(key: Any) -> int:
     """A stable 64-bit hash of a key, the same on every machine: ``bytes`` as they are, a ``str``
     as UTF-8, anything else (``int``, tuples of them) by its ``str``."""
     if isinstance(key, bytes):
-        return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
-    data = (key if isinstance(key, str) else str(key)).encode("utf-8", "surrogatepass")
+        data = key
+    else:
+        data = (key if isinstance(key, str) else str(key)).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
