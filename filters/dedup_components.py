@@ -16,9 +16,8 @@ graph at ``v`` only in the cases that :func:`large_star` / :func:`small_star` re
 a round with no change anywhere proves the graph is a star forest (:func:`star_role`
 checks this per vertex). Rounds needed are O(log^2 n) in the proof and ~log n in practice.
 
-The functions take the neighbours of one vertex as a re-iterable (a Beam GroupByKey
-value) and read it twice, holding O(1) state: a vertex with a million neighbours (the
-centre of a giant cluster) costs no memory. Neighbours may repeat (edges are not
+The functions take the neighbours of one vertex as a re-iterable (a grouped value) and read
+it twice, holding O(1) state of their own beyond it. Neighbours may repeat (edges are not
 de-duplicated between steps; the multiset of edges never grows).
 """
 from __future__ import annotations
