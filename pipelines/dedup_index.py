@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.io.docfiles import batched, write_parquet_batches
+from curation.io.parquet_batches import iter_batches
 from curation.io.paths import exists, expand, join, open_read, open_write
 from filters.dedup_config import DedupConfig
 from pipelines.counters import CountingDoFn, counted
@@ -69,7 +70,7 @@ def write_index_shard(path: str, rows: Iterable[dict[str, Any]]) -> int:
 class _ReadIndexFile(CountingDoFn):
     def process(self, path: str):
         with open_read(path) as fh:
-            for batch in pq.ParquetFile(fh).iter_batches(batch_size=4096):
+            for batch in iter_batches(pq.ParquetFile(fh), 4096):
                 for row in batch.to_pylist():
                     self.counters("dedup").inc("index_documents")
                     yield row

@@ -23,6 +23,7 @@ from curation.document import (
     normalize_document,
 )
 from curation.io.gunzip import CHUNK, GzipDamage, gunzip_chunks, iter_lines
+from curation.io.parquet_batches import iter_batches
 from curation.io.paths import open_read, open_write
 
 FORMATS = ("parquet", "jsonl", "jsonl.gz", "text")
@@ -163,7 +164,7 @@ def _parquet_rows(path: str, only: str | None, batch_size: int,
         try:
             parquet = pq.ParquetFile(fh)
             columns = None if only is None else _columns_to_check(parquet.schema_arrow, only)
-            batches = parquet.iter_batches(batch_size=batch_size, columns=columns)
+            batches = iter_batches(parquet, batch_size, columns)
             for batch in batches:
                 for row in batch.to_pylist() if batch.num_columns else [{}] * batch.num_rows:
                     row_no += 1

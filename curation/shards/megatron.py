@@ -30,6 +30,7 @@ from typing import Iterator
 import numpy as np
 import pyarrow.parquet as pq
 
+from curation.io.parquet_batches import iter_batches
 from curation.shards.manifest import check_listing, open_verified_shard, read_manifest
 
 INDEX_HEADER = b"MMIDIDX\x00\x00"
@@ -49,7 +50,7 @@ def _rows(directory: str, manifest: dict, columns: list[str]) -> Iterator[dict]:
     for entry in manifest["shards"]:
         with open_verified_shard(directory, entry) as verified:
             parquet = pq.ParquetFile(verified)
-            for batch in parquet.iter_batches(columns=columns, batch_size=1024):
+            for batch in iter_batches(parquet, 1024, columns):
                 cols = {}
                 for name in columns:
                     column = batch.column(name)

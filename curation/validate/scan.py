@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curation.io.parquet_batches import iter_batches
 from curation.io.paths import exists, is_local, open_read
 from curation.proxy.train import BATCH_KEYS
 from curation.shards.manifest import file_sha256
@@ -111,7 +112,7 @@ def _scan_rows(scan: ShardScan, pf: pq.ParquetFile, manifest: dict, cfg, seed: i
     real_tokens = targets = 0
     picked: dict[str, list[dict]] = {"train": [], "eval": []}
     offset = 0
-    for batch in pf.iter_batches(batch_size=1024):
+    for batch in iter_batches(pf, 1024):
         n = batch.num_rows
         bad["nulls"] += sum(batch.column(i).null_count for i in range(batch.num_columns))
         if bad["nulls"]:
