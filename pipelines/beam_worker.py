@@ -15,4 +15,8 @@ if __name__ == "__main__":
     configure_logging(verbose=None)
     from apache_beam.runners.worker import sdk_worker_main
 
+    from pipelines.worker_caches import bound_worker_caches
+
+    bound_worker_caches()
+
     sdk_worker_main.main(sys.argv)

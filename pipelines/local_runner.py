@@ -9,6 +9,8 @@ Each stage's bundle descriptor lists only the PCollections its transforms read o
 Beam 2.77 copies every PCollection of the pipeline into every stage's descriptor, which the
 worker keeps: memory grows with stages x PCollections, and ``curation dedup`` unrolls ~20
 rounds of groupings (its peak RSS at 64 MB of WARC: 385 -> 347 MB).
+
+What a worker keeps per stage is bounded too (:mod:`pipelines.worker_caches`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner, execution
 
 from pipelines.logs import verbose_from_env
+from pipelines.worker_caches import bound_worker_caches
 
 BEAM_WORKER = "apache_beam.runners.worker.sdk_worker_main"
 QUIET_WORKER = "pipelines.beam_worker"
@@ -46,4 +49,5 @@ class LocalRunner(FnApiRunner):
         if not verbose_from_env():
             quiet_workers(pipeline_proto)
         execution.BundleContextManager._build_process_bundle_descriptor = _descriptor_with_own_pcollections
+        bound_worker_caches()
         return super().run_via_runner_api(pipeline_proto, options)

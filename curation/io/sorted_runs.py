@@ -25,7 +25,7 @@ from typing import Any, Iterable, Iterator
 from curation.io.paths import join, open_read, open_write
 
 HASH_BITS = 64
-DEFAULT_BUDGET_BYTES = 16 << 20  # records buffered before a run is written (estimated size)
+DEFAULT_BUDGET_BYTES = 8 << 20  # records buffered before a run is written (estimated size)
 DEFAULT_BLOCK_BYTES = 256 << 10  # one block per run is in memory while merging
 
 
