@@ -61,8 +61,28 @@ def test_external_combine_per_key_matches_beams_with_few_keys_in_memory():
         assert_that(ours, equal_to(expected))
 
 
-def test_external_group_and_cogroup_match_beams(monkeypatch):
+def test_run_partitions_are_those_its_blocks_overlap(tmp_path):
+    runs = spilled(tmp_path, [(f"k{i}", i) for i in range(400)], budget=1 << 20)
+    (run,) = runs
+    assert sorted_runs.run_partitions(run, 1) == [0]
+    assert sorted_runs.run_partitions(run, 5) == [0, 1, 2, 3, 4]
+    one_block = dict(run, blocks=run["blocks"][:1])
+    first, last = one_block["blocks"][0][:2]
+    assert sorted_runs.run_partitions(one_block, 64) == list(range(partition_of(first, 64), partition_of(last, 64) + 1))
+    for part in range(64):  # a partition the run does not reach reads nothing of it
+        if part not in sorted_runs.run_partitions(one_block, 64):
+            assert not list(sorted_runs.read_run(one_block, part, 64))
+
+
+@pytest.mark.parametrize("mode", ["in_memory", "multi_threading", "partitions_follow_data"])
+def test_external_group_and_cogroup_match_beams(monkeypatch, mode):
+    """One shuffle with a fixed partition count per worker (local runner, 1 or 3 workers), or
+    two with a count that follows the data (other runners)."""
     monkeypatch.setattr(sorted_runs, "DEFAULT_BLOCK_BYTES", 100)
+    if mode == "partitions_follow_data":
+        monkeypatch.setattr(spill, "local_partitions", lambda pipeline: None)
+    flags = ["--direct_running_mode=multi_threading", "--direct_num_workers=3"] if mode == "multi_threading" else \
+        ["--direct_running_mode=in_memory"]
     left = [(f"k{i % 37}", i) for i in range(500)]
     right = [(f"k{i % 11}", -i) for i in range(60)]
 
@@ -84,7 +104,7 @@ def test_external_group_and_cogroup_match_beams(monkeypatch):
             want.setdefault(k, ([], []))[1].append(v)
         assert_that(joined, equal_to([(k, sorted(x), sorted(y)) for k, (x, y) in want.items()]), label="join")
 
-    run_pipeline(build)
+    run_pipeline(build, *flags)
 
 
 def test_written_shards_do_not_depend_on_run_sizes(tmp_path, monkeypatch):

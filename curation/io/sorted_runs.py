@@ -105,6 +105,14 @@ def _blocks(items: list[tuple[int, Any, Any, int]], block_bytes: int) -> Iterato
         yield block
 
 
+def run_partitions(run: dict[str, Any], partitions: int) -> list[int]:
+    """The partitions (of ``partitions``) whose hash range holds some of ``run``'s records."""
+    found: set[int] = set()
+    for first, last, _, _ in run["blocks"]:
+        found.update(range(partition_of(first, partitions), partition_of(last, partitions) + 1))
+    return sorted(found)
+
+
 def read_run(run: dict[str, Any], partition: int = 0, partitions: int = 1) -> Iterator[tuple[int, Any, Any]]:
     """The ``(hash, key, value)`` items of one run that fall in ``partition``, in order.
 
