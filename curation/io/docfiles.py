@@ -29,16 +29,6 @@ from curation.io.paths import open_read, open_write
 FORMATS = ("parquet", "jsonl", "jsonl.gz", "text")
 
 
-def _use_returning_memory_pool() -> None:
-    """Arrow's default pool (mimalloc) keeps ~40 MB it freed while converting documents to
-    tables; jemalloc (or the system allocator) gives it back, so a writer's memory stays flat."""
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow build without jemalloc
-        pa.set_memory_pool(pa.system_memory_pool())
-
-
-_use_returning_memory_pool()
 # A Parquet row group (what a writer holds) ends at this many documents or text bytes.
 ROWS_PER_GROUP = 2048
 TEXT_BYTES_PER_GROUP = 4 << 20
