@@ -7,6 +7,7 @@ not, damaged or not. The nasty rows are the ones where pyarrow and json.loads co
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 
@@ -214,3 +215,22 @@ def test_reference_is_the_document_reader(tmp_path):
     want = reference(str(path))
     assert texts == [e[1] for e in want if e[0] == "text"]
     assert bad == [e[1:] for e in want if e[0] == "bad"]
+
+
+def test_a_read_error_comes_after_the_texts_before_it(tmp_path, monkeypatch):
+    path = tmp_path / "many.jsonl"
+    path.write_bytes(encode(GOOD * 400))
+
+    class Failing(io.BytesIO):  # a read error after 10 kB (a network filesystem, a bad disk)
+        def read(self, size=-1):
+            if self.tell() >= 10_000:
+                raise OSError("read failed")
+            return super().read(min(size, 10_000 - self.tell()) if size and size > 0 else 10_000 - self.tell())
+
+    monkeypatch.setattr(docfiles, "open_read", lambda _: Failing(path.read_bytes()))
+    got = []
+    with pytest.raises(OSError, match="read failed"):
+        for text in iter_file_texts(str(path), block_size=2000):
+            got.append(text)
+    complete = path.read_bytes()[:10_000].count(b"\n")
+    assert got == [json.loads(g)["text"] for g in (GOOD * 400)[:complete]]
