@@ -234,3 +234,10 @@ def test_a_read_error_comes_after_the_texts_before_it(tmp_path, monkeypatch):
             got.append(text)
     complete = path.read_bytes()[:10_000].count(b"\n")
     assert got == [json.loads(g)["text"] for g in (GOOD * 400)[:complete]]
+
+
+def test_a_block_too_large_for_pyarrow_is_read_line_by_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(docfiles, "ARROW_MAX_BLOCK", 100)
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(encode(GOOD + ['{"text": "' + "x" * 500 + '"}'] + GOOD))
+    assert read(str(path), 64) == reference(str(path))

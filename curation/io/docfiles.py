@@ -49,6 +49,7 @@ TEXT_BYTES_PER_GROUP = 4 << 20
 # JSONL and text files are read in blocks of whole lines of about this size: one pyarrow parse each
 # (1 MB parses as fast as 4 MB, and the texts of 245 MB of JSONL come out at +19 MB peak RSS, not +64).
 LINE_BLOCK = 1 << 20
+ARROW_MAX_BLOCK = 1 << 30
 BOM = b"\xef\xbb\xbf"
 
 
@@ -221,6 +222,8 @@ def _arrow_texts(data: bytes, reading: _ArrowReading) -> list[str | None] | None
     in a text (json.loads gets them as U+FFFD). pyarrow refuses lone surrogates itself; a text
     it reads is valid UTF-8, which :func:`document_text` keeps as it is.
     """
+    if len(data) >= ARROW_MAX_BLOCK:
+        return None  # one line of gigabytes: beyond pyarrow's 32-bit block size and string offsets
     lines = _object_lines(data)
     if not lines or (not reading.closed and _bare_inf(data)):
         return None
