@@ -11,8 +11,9 @@ the shipped book chapters, web pages and multilingual lines, re-mixed into new d
 
 What each side does (same documents, same vocabulary size, same trainer settings):
 - CLI: ``curation tokenizer train --input corpus.jsonl`` in a fresh process: import, expand the
-  input, read the ``text`` of every JSONL row (the budgets raised to 4x the file, so every
-  document is kept, as the direct side reads them all, and streamed: an input that cannot reach
+  input, read the ``text`` of every JSONL row (pyarrow's JSON parser, 1 MB of lines at a time,
+  json.loads line by line where pyarrow could read a block differently; the budgets raised to
+  4x the file, so every document is kept, as the direct side reads them all, and streamed: an input that cannot reach
   the budget is not hashed and spooled; with ``--cli-only`` the defaults: 1 GiB, sentencepiece
   128 MB), then
   * hf: the sample written to a temporary file (each document + "\n"), ``Tokenizer.train([file])``

@@ -66,6 +66,9 @@ class BadDocument(ValueError):
     """A row that cannot become a document (a field of the wrong type, no text); one line."""
 
 
+NO_TEXT = "document has no 'text' field"  # the reason a row without text (or with a null one) is bad
+
+
 def clean_string(value: str) -> str:
     """``value`` with lone surrogates (valid JSON, not valid UTF-8) replaced by U+FFFD, as browsers do."""
     if value.isascii():
@@ -119,7 +122,7 @@ def _coerce(name: str, value: Any) -> Any:
 def document_text(row: dict[str, Any]) -> str:
     """The text of a foreign row, checked exactly as :func:`normalize_document` checks the row."""
     if row.get("text") is None:
-        raise BadDocument("document has no 'text' field")
+        raise BadDocument(NO_TEXT)
     text = ""
     for name, value in row.items():
         if name in FIELD_SET:
@@ -137,7 +140,7 @@ def normalize_document(doc: dict[str, Any]) -> dict[str, Any]:
     strings numbers, a metadata object JSON; a list as text, a word as a score, are bad rows.
     """
     if doc.get("text") is None:
-        raise BadDocument("document has no 'text' field")
+        raise BadDocument(NO_TEXT)
     known = {k: _coerce(k, v) for k, v in doc.items() if k in FIELD_SET}
     extra = {k: v for k, v in doc.items() if k not in FIELD_SET}
     out = new_document(known.pop("text"), **known)

@@ -313,6 +313,18 @@ def test_text_fast_path_matches_document_reader(corpus, tmp_path):
         list(iter_file_texts(nulls))
 
 
+def test_sentences_are_the_non_blank_lines_cut_to_length():
+    from tokenizer.sp_backend import _CHUNK_CHARS, sentences
+
+    long_line = "x" * (2 * _CHUNK_CHARS + 5)
+    texts = ["one\ntwo\n\n  \n\tthree \r\n", "", "\n", "\u3000\nsolo", long_line,
+             "short\n" + long_line + "\n\nend", "a" * _CHUNK_CHARS, "b" * _CHUNK_CHARS + "\nc"]
+    want = [piece for text in texts for line in text.split("\n") if line.strip()
+            for piece in (line[i:i + _CHUNK_CHARS] for i in range(0, len(line), _CHUNK_CHARS))]
+    assert list(sentences(texts)) == want
+    assert "two" in want and "\tthree \r" in want and len(want) == 15
+
+
 def test_bounded_runs_cut_only_long_runs():
     from tokenizer.hf_backend import bounded_runs
 

@@ -26,6 +26,9 @@ _CHUNK_CHARS = MAX_SENTENCE_BYTES // 4  # UTF-8 is at most 4 bytes a character
 def sentences(texts: Iterable[str]) -> Iterator[str]:
     """Documents -> the lines sentencepiece trains on (it skips longer lines: they are cut)."""
     for text in texts:
+        if len(text) <= _CHUNK_CHARS:  # no line to cut: the non-blank lines, without a Python loop (~2x faster)
+            yield from filter(str.strip, text.split("\n"))
+            continue
         for line in text.split("\n"):
             if not line.strip():
                 continue

@@ -11,18 +11,21 @@ import io
 import json
 from typing import Any, Callable, Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.document import (
     DOCUMENT_SCHEMA,
+    NO_TEXT,
     clean_string,
     document_text,
     documents_to_table,
     new_document,
     normalize_document,
 )
-from curation.io.gunzip import CHUNK, GzipDamage, gunzip_chunks, iter_lines
+from curation.io.gunzip import GzipDamage, gunzip_chunks
+from curation.io.jsonl_arrow import ArrowReading, arrow_texts
 from curation.io.parquet_batches import iter_batches
 from curation.io.paths import open_read, open_write
 
@@ -32,6 +35,10 @@ FORMATS = ("parquet", "jsonl", "jsonl.gz", "text")
 # A Parquet row group (what a writer holds) ends at this many documents or text bytes.
 ROWS_PER_GROUP = 2048
 TEXT_BYTES_PER_GROUP = 4 << 20
+# JSONL and text files are read in blocks of whole lines of about this size: one pyarrow parse each
+# (1 MB parses as fast as 4 MB, and the texts of 245 MB of JSONL come out at +19 MB peak RSS, not +64).
+LINE_BLOCK = 1 << 20
+BOM = b"\xef\xbb\xbf"
 
 
 def detect_format(path: str) -> str:
@@ -95,14 +102,15 @@ def iter_texts(paths: Iterable[str], on_error: Callable[[str, int, str], None] |
 
 
 def iter_file_texts(path: str, on_error: Callable[[str, int, str], None] | None = None,
-                    batch_size: int = 8192) -> Iterator[str]:
+                    batch_size: int = 8192, block_size: int = LINE_BLOCK) -> Iterator[str]:
     """The texts of one document file, in file order, without building documents.
 
     A fast path for readers that only want text (4-5x faster than :func:`iter_documents`
     on JSONL, more on Parquet): Parquet reads only the ``text`` column (and any column whose
-    type needs a per-row check); JSONL parses each line and checks its fields as
-    :func:`iter_documents` does, so the same rows are reported bad (``on_error``) or raise.
-    (Unlike it, an empty text with no id or URL is yielded.)
+    type needs a per-row check); JSONL goes through pyarrow's JSON parser a block of lines at a
+    time (:func:`_jsonl_texts`), checked as :func:`iter_documents` checks each row, so the same
+    rows are reported bad (``on_error``) or raise. (Unlike it, an empty text with no id or URL
+    is yielded.)
     """
     fmt = detect_format(path)
     if fmt == "parquet":
@@ -112,11 +120,43 @@ def iter_file_texts(path: str, on_error: Callable[[str, int, str], None] | None 
             except ValueError as exc:
                 _bad_row(on_error, path, f" row {row_no}", row_no, str(exc))
         return
-    loads = json.loads
-    for line_no, line in _file_lines(path, on_error):
-        if fmt == "text":
+    if fmt == "text":
+        for _, line in _file_lines(path, on_error):
             yield clean_string(line)
+        return
+    yield from _jsonl_texts(path, on_error, block_size)
+
+
+def _jsonl_texts(path: str, on_error: Callable[[str, int, str], None] | None,
+                 block_size: int) -> Iterator[str]:
+    """The texts of a JSONL file: what :func:`_json_texts` reads from its lines, ~2x faster.
+
+    Each block of lines is parsed by pyarrow where that is sure to read what ``json.loads`` and
+    :func:`document_text` read line by line (:func:`curation.io.jsonl_arrow.arrow_texts`), else line by line: the same
+    texts, and the same bad rows with the same line numbers. Two valid rows only Python's own
+    limits refuse (nesting deeper than its recursion limit, an integer of over 4300 digits in
+    a field that is not a document field) are read, not reported.
+    """
+    reading = None
+    for first, block in _line_blocks(path, on_error, block_size):
+        data = block.removeprefix(BOM) if first == 1 else block
+        reading = reading or ArrowReading.for_first_line(data)
+        texts = arrow_texts(data, reading)
+        if texts is None:
+            yield from _json_texts(path, _block_lines(first, block), on_error)
             continue
+        for line_no, text in enumerate(texts, first):
+            if text is None:  # json.loads reads this row; document_text refuses it first of all
+                _bad_row(on_error, path, str(line_no), line_no, NO_TEXT)
+            else:
+                yield text
+
+
+def _json_texts(path: str, lines: Iterable[tuple[int, str]],
+                on_error: Callable[[str, int, str], None] | None) -> Iterator[str]:
+    """The texts of numbered JSONL lines, one ``json.loads`` each; bad rows reported."""
+    loads = json.loads
+    for line_no, line in lines:
         try:
             row = loads(line)
             if not isinstance(row, dict):
@@ -127,22 +167,63 @@ def iter_file_texts(path: str, on_error: Callable[[str, int, str], None] | None 
 
 
 def _file_lines(path: str, on_error: Callable[[str, int, str], None] | None) -> Iterator[tuple[int, str]]:
-    """(line number, line) of the non-blank lines of a JSONL/text file, gzipped or not, BOM dropped.
+    """(line number, line) of the non-blank lines of a JSONL/text file (see :func:`_block_lines`)."""
+    for first, block in _line_blocks(path, on_error):
+        yield from _block_lines(first, block)
 
-    A damaged gzip stream ends the file: every complete line before the damage is yielded,
-    then the damage is one bad row (at the number of the line it cut).
+
+def _line_blocks(path: str, on_error: Callable[[str, int, str], None] | None,
+                 size: int = LINE_BLOCK) -> Iterator[tuple[int, bytes]]:
+    """(number of its first line, block) for blocks of about ``size`` bytes of whole lines of a file, gzipped or not.
+
+    The last block may end without a newline. A damaged gzip stream ends the file: every
+    complete line before the damage is in a block, the line it cut in none, and the damage is
+    one bad row at that line's number.
     """
-    line_no = 0
+    line_no = 1
     with open_read(path) as raw:
-        chunks = gunzip_chunks(raw) if path.lower().endswith(".gz") else iter(lambda: raw.read(CHUNK), b"")
+        chunks = gunzip_chunks(raw) if path.lower().endswith(".gz") else iter(lambda: raw.read(size), b"")
+        pending: list[bytes] = []
+        held = 0
         try:
-            for line_no, line in enumerate(iter_lines(chunks), 1):
-                if line_no == 1:
-                    line = line.removeprefix("\ufeff")
-                if line.strip():
-                    yield line_no, line.removesuffix("\r")
+            for chunk in chunks:
+                pending.append(chunk)
+                held += len(chunk)
+                if held < size or b"\n" not in chunk:  # (a long line: not joined again for each chunk)
+                    continue
+                data = b"".join(pending)
+                cut = data.rfind(b"\n") + 1
+                pending, held = [data[cut:]], len(data) - cut
+                if cut:
+                    yield line_no, data[:cut]
+                    line_no += _newlines(data, cut)
         except GzipDamage as exc:
-            _bad_row(on_error, path, str(line_no + 1), line_no + 1, str(exc))
+            data = b"".join(pending)
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield line_no, data[:cut]
+                line_no += _newlines(data, cut)
+            _bad_row(on_error, path, str(line_no), line_no, str(exc))
+            return
+        rest = b"".join(pending)
+        if rest:
+            yield line_no, rest
+
+
+def _newlines(data: bytes, end: int) -> int:
+    # numpy counts a byte twice as fast as bytes.count
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8, end) == ord("\n")))
+
+
+def _block_lines(first: int, block: bytes) -> Iterator[tuple[int, str]]:
+    """(line number, line) of the non-blank lines of a block: UTF-8 (bad bytes as U+FFFD), the BOM of
+    line 1 dropped, without the newline and a CR before it."""
+    # Decoded a block at a time (cut at a newline, so no character is split): fast.
+    for line_no, line in enumerate(block.decode("utf-8", "replace").split("\n"), first):
+        if line_no == 1:
+            line = line.removeprefix("\ufeff")
+        if line.strip():
+            yield line_no, line.removesuffix("\r")
 
 
 def _parquet_rows(path: str, only: str | None, batch_size: int,

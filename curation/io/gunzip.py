@@ -113,23 +113,3 @@ def gunzip_chunks(stream: BinaryIO, chunk: int = CHUNK) -> Iterator[bytes]:
     if members.started:
         raise GzipDamage("truncated_gzip", members.offset, "the stream ends inside a gzip member")
 
-
-def iter_lines(chunks: Iterator[bytes]) -> Iterator[str]:
-    """Lines (UTF-8, bad bytes as U+FFFD, without the newline) of a stream of byte chunks.
-
-    An unfinished last line is yielded too. Damage raised by ``chunks`` propagates after the
-    complete lines before it: the partial line cut by the damage is not yielded.
-    """
-    pending: list[bytes] = []
-    for block in chunks:
-        cut = block.rfind(b"\n") + 1
-        if not cut:
-            pending.append(block)
-            continue
-        pending.append(block[:cut])
-        # Decoded a block at a time (cut at a newline, so no character is split): fast.
-        yield from b"".join(pending).decode("utf-8", "replace").split("\n")[:-1]
-        pending = [block[cut:]]
-    rest = b"".join(pending)
-    if rest:
-        yield rest.decode("utf-8", "replace")
