@@ -50,8 +50,9 @@ def test_only_the_most_recent_stages_keep_their_bundle_processors():
 
 
 def test_a_job_on_the_local_runner_installs_the_bounds(tmp_path):
-    from pipelines.local_runner import LocalRunner
     from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.local_runner import LocalRunner
 
     with beam.Pipeline(runner=LocalRunner(), options=PipelineOptions(["--direct_running_mode=in_memory"])) as p:
         counted = p | beam.Create(range(10)) | beam.Map(lambda x: x + 1)
