@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import io
 import itertools
 import pickle
 import uuid
@@ -86,11 +87,31 @@ class RunWriter:
         offset = 0
         with open_write(path) as fh:
             for block in _blocks(items, self.block_bytes):
-                data = pickle.dumps([item[:3] for item in block], protocol=pickle.HIGHEST_PROTOCOL)
+                data = _pickled_items(block)
                 fh.write(data)
                 blocks.append([block[0][0], block[-1][0], offset, len(data)])
                 offset += len(data)
         return {"path": path, "records": len(items), "bytes": offset, "blocks": blocks}
+
+
+def _pickled_items(block: list[tuple[int, Any, Any, int]]) -> bytes:
+    """A block's ``(hash, key, value)`` items as one pickle each, read back one at a time
+    (:func:`_unpickled_items`): a merge then holds each run's block as bytes, not as objects
+    (for the dedup graph's small records 4-5x less: the buckets of a 1 GB WARC merge ~230 runs)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    for item in block:
+        pickler.dump(item[:3])
+        pickler.clear_memo()  # each item stands alone: read back by its own unpickler
+    return out.getvalue()
+
+
+def _unpickled_items(data: bytes) -> Iterator[tuple[int, Any, Any]]:
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data):
+        # A fresh unpickler per item: protocol 4+ memoizes at the unpickler's memo length, which
+        # a reused one would not restart at 0 as the writer's cleared memo does.
+        yield pickle.load(stream)
 
 
 def _blocks(items: list[tuple[int, Any, Any, int]], block_bytes: int) -> Iterator[list]:
@@ -126,8 +147,8 @@ def read_run(run: dict[str, Any], partition: int = 0, partitions: int = 1) -> It
             break
         with open_read(run["path"]) as fh:
             fh.seek(offset)
-            items = pickle.loads(fh.read(length))
-        for item in items:
+            data = fh.read(length)
+        for item in _unpickled_items(data):
             if partition_of(item[0], partitions) == partition:
                 yield item
 
