@@ -2,8 +2,9 @@
 
 Stages (each a named Beam transform; the logic lives in ``curation.shards``):
 
-1. ``TokenizeSources``: read each source's files, tag documents with their source, tokenize with
-   one ``encode_batch`` call per bundle, the tokenizer loaded once per worker; EOS appended.
+1. ``TokenizeSources``: read every source's files (one read, documents tagged with their source)
+   and tokenize with one ``encode_batch`` call per bundle, the tokenizer loaded once per worker;
+   EOS appended.
 2. ``PlanMixture``: tokens and documents per source -> epochs per source; a per-source histogram
    of tokens over hash buckets of ``(seed, source, doc id, epoch)`` -> the fractional-epoch
    threshold (see ``curation.shards.mixture``).
@@ -50,7 +51,7 @@ from curation.shards.packing import PackItem, pack
 from curation.shards.rows import RowBlock
 from curation.shards.writer import write_shard
 from pipelines.counters import CountingDoFn, counted
-from pipelines.read import ReadDocuments
+from pipelines.read import ReadTaggedDocuments
 
 NAMESPACE = "shards"
 STATS_TAG = "stats"
@@ -193,11 +194,12 @@ class TokenizeSources(beam.PTransform):
         self.config, self.tokenizer_dir = config, tokenizer_dir
 
     def expand(self, pbegin):
-        cfg, tagged = self.config, []
-        for source in cfg.sources:
-            docs = pbegin | f"Read[{source.name}]" >> ReadDocuments(source.paths, source=source.name)
-            tagged.append(docs.docs | f"Tag[{source.name}]" >> beam.Map(lambda d, name: (name, d), source.name))
-        return counted(tagged | "AllSources" >> beam.Flatten(), "Tokenize",
+        cfg = self.config
+        # One read of every source (not a read per source joined by a Flatten): it fuses with
+        # the tokenizer, so documents stream from the files into encoding instead of all being
+        # read and held first.
+        docs = pbegin | "Read" >> ReadTaggedDocuments({source.name: source.paths for source in cfg.sources})
+        return counted(docs.docs, "Tokenize",
                        _Tokenize(self.tokenizer_dir, cfg.append_eos, cfg.tokenize_batch_size))["main"]
 
 
