@@ -3,8 +3,9 @@
 Stages (each a named Beam transform; the logic lives in ``curation.shards``):
 
 1. ``TokenizeSources``: read every source's files (one read, documents tagged with their source)
-   and tokenize with one ``encode_batch`` call per bundle, the tokenizer loaded once per worker;
-   EOS appended.
+   and tokenize with ``encode_batch`` calls of ``tokenize_batch_size`` documents, each encoding on
+   a background thread while the next batch is read; the tokenizer loaded once per worker; EOS
+   appended.
 2. ``PlanMixture``: tokens and documents per source -> epochs per source; a per-source histogram
    of tokens over hash buckets of ``(seed, source, doc id, epoch)`` -> the fractional-epoch
    threshold (see ``curation.shards.mixture``).
@@ -50,6 +51,7 @@ from curation.shards.mixture import (
 from curation.shards.packing import PackItem, pack
 from curation.shards.rows import RowBlock
 from curation.shards.writer import write_shard
+from pipelines.ahead import Ahead
 from pipelines.counters import CountingDoFn, counted
 from pipelines.read import ReadTaggedDocuments
 
@@ -72,10 +74,15 @@ def tokenizer_info(tokenizer_dir: str) -> dict[str, Any]:
 class _Tokenize(CountingDoFn):
     """``(source, document)`` -> ``(source, doc_id, int32 tokens + EOS)``.
 
-    Documents are buffered and encoded with one ``encode_batch`` call per bundle (at most
-    ``batch_size`` at a time: ``tokenizers`` spreads a batch over its threads); the ids of a
-    batch become one int32 array, cut into per-document views (no per-token Python work
-    beyond the lists ``tokenizers`` returns).
+    Documents are buffered and encoded ``batch_size`` at a time with one ``encode_batch`` call
+    (``tokenizers`` spreads a batch over its threads); the ids of a batch become one int32 array,
+    cut into per-document views (no per-token Python work beyond the lists ``tokenizers`` returns).
+
+    Encoding runs one batch ahead, on a background thread (``pipelines.ahead``): the call
+    releases the GIL, so while the tokenizer's threads encode batch ``k`` this thread reads and
+    buffers batch ``k + 1`` and turns batch ``k - 1`` into arrays. Run in turn, a core sat idle
+    during that Python work. At most two batches are in flight; output order is submission
+    order (and nothing downstream depends on order: it is all keyed and sorted by content).
     """
 
     def __init__(self, tokenizer_dir: str, append_eos: bool, batch_size: int):
@@ -88,39 +95,49 @@ class _Tokenize(CountingDoFn):
         self.eos = self.tok.eos_id if self.append_eos else None
         if self.append_eos and self.eos is None:
             raise ValueError(f"tokenizer {self.tokenizer_dir!r} has no EOS token; set append_eos: false")
+        self.encoder = Ahead(1, "encode")
+
+    def teardown(self):
+        self.encoder.close()
 
     def start_bundle(self):
         super().start_bundle()
         self.buffer: list[tuple[str, str, str]] = []
+        self.encoder.reset()  # batches left over from a failed bundle on a reused instance
 
     def process(self, element):
         source, doc = element
         self.buffer.append((source, str(doc["id"]), doc["text"]))
         if len(self.buffer) >= self.batch_size:
-            yield from self._flush()
+            self._submit()
+            yield from self._emit(self.encoder.done(keep=1))
 
     def finish_bundle(self):
-        for out in self._flush():
+        self._submit()
+        for out in self._emit(self.encoder.done(keep=0)):
             yield WindowedValue(out, MIN_TIMESTAMP, [GlobalWindow()])
         yield from super().finish_bundle()  # the counts, after the last batch
 
-    def _flush(self):
+    def _submit(self):
         batch, self.buffer = self.buffer, []
-        if not batch:
-            return
-        self.counters("tokenize").inc("in", len(batch))
-        for (source, doc_id, _), tokens in zip(batch, encode_documents(self.tok, [b[2] for b in batch], self.eos)):
-            if tokens is None:
-                self.counters("tokenize").inc("dropped:empty_text")
-                continue
-            self.counters("tokenize").inc("out")
-            self.counters("tokenize").inc("tokens", len(tokens))
-            yield source, doc_id, tokens
+        if batch:
+            self.encoder.submit(batch, self.tok.encodings, [b[2] for b in batch])
+
+    def _emit(self, finished):
+        for batch, encodings in finished:
+            self.counters("tokenize").inc("in", len(batch))
+            for (source, doc_id, _), tokens in zip(batch, document_tokens(encodings, self.eos)):
+                if tokens is None:
+                    self.counters("tokenize").inc("dropped:empty_text")
+                    continue
+                self.counters("tokenize").inc("out")
+                self.counters("tokenize").inc("tokens", len(tokens))
+                yield source, doc_id, tokens
 
 
-def encode_documents(tok, texts: list[str], eos: int | None) -> list[np.ndarray | None]:
-    """One ``encode_batch`` call; per text an int32 view (EOS appended) or None when it has no tokens."""
-    encoded = tok.encode_batch(texts)
+def document_tokens(encodings, eos: int | None) -> list[np.ndarray | None]:
+    """Per encoding (of one batch) an int32 view of its ids, EOS appended, or None when it has no tokens."""
+    encoded = [enc.ids for enc in encodings]
     lengths = np.fromiter((len(ids) for ids in encoded), np.int64, len(encoded))
     extra = 0 if eos is None else 1
     ends = np.cumsum(lengths + extra)

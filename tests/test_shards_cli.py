@@ -129,6 +129,13 @@ def test_identical_input_and_seed_give_identical_bytes(shards, tokenizer_dir, tm
     assert (other / "manifest.json").read_bytes() != (shards / "manifest.json").read_bytes()
 
 
+def test_tokenize_batches_and_background_threads_do_not_change_bytes(shards, tokenizer_dir, tmp_path):
+    """Tiny encode batches (many in flight on the background encoder) give the same shards and manifest."""
+    small = build(tokenizer_dir, tmp_path / "small", "tokenize_batch_size=7")
+    for path in sorted(shards.glob("shard-*.parquet")) + [shards / "manifest.json"]:
+        assert (small / path.name).read_bytes() == path.read_bytes(), path.name
+
+
 def test_reader_splits_over_workers_and_ranks_and_resumes(shards):
     import torch
     from torch.utils.data import DataLoader

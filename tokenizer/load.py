@@ -77,7 +77,15 @@ class LoadedTokenizer:
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each text, encoded in parallel by ``tokenizers``; no special tokens added."""
-        return [enc.ids for enc in self._tok.encode_batch_fast(list(texts), add_special_tokens=False)]
+        return [enc.ids for enc in self.encodings(texts)]
+
+    def encodings(self, texts: list[str]) -> list[Any]:
+        """``tokenizers`` encodings of each text (``.ids`` is what ``encode_batch`` returns).
+
+        The whole call runs in Rust without the GIL, so another Python thread can work while it
+        encodes; reading ``.ids`` (Python lists) is left to the caller, outside that window.
+        """
+        return self._tok.encode_batch_fast(list(texts), add_special_tokens=False)
 
     def decode(self, ids: list[int]) -> str:
         """Text of ``ids`` (special tokens kept, so that nothing is silently lost)."""
