@@ -229,17 +229,20 @@ class PlanMixture(beam.PTransform):
 
     def expand(self, tokens):
         cfg, seed = self.config, self.config.seed
+        # Planning needs sizes, not tokens: taken in the tokenizer's stage, so the histogram's
+        # stage (it waits on the epochs) reads small triples instead of decoding every document.
+        sizes = tokens | "Sizes" >> beam.Map(lambda t: (t[0], t[1], len(t[2])))
         epochs = (
-            tokens
-            | "SourceSizes" >> beam.Map(lambda t: (t[0], (len(t[2]), 1)))
+            sizes
+            | "SourceSizes" >> beam.Map(lambda t: (t[0], (t[2], 1)))
             | "CountPerSource" >> beam.CombinePerKey(_SumPairs())
             | "Totals" >> beam.combiners.ToDict()
             | "PlanEpochs" >> beam.Map(lambda totals: plan_epochs(cfg, totals))
         )
         histograms = (
-            tokens
+            sizes
             | "PartialBucket" >> beam.Map(
-                lambda t, plans: (t[0], (partial_bucket(seed, t[0], t[1], plans[t[0]].whole_epochs), len(t[2]))),
+                lambda t, plans: (t[0], (partial_bucket(seed, t[0], t[1], plans[t[0]].whole_epochs), t[2])),
                 beam.pvalue.AsSingleton(epochs))
             | "Histogram" >> beam.CombinePerKey(_Histogram())
         )
