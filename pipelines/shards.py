@@ -50,7 +50,7 @@ from curation.shards.mixture import (
 )
 from curation.shards.packing import PackItem, pack
 from curation.shards.rows import RowBlock
-from curation.shards.writer import write_shard
+from curation.shards.writer import prepare_shard, write_prepared
 from pipelines.ahead import Ahead
 from pipelines.counters import CountingDoFn, counted
 from pipelines.read import ReadTaggedDocuments
@@ -331,20 +331,48 @@ class BlendIntoShards(beam.PTransform):
                 keys = (times[rows], order[source], bucket, rows)
                 yield shard, (keys, block.take(rows))
 
-        out, seq_len, pad_id, sha = self.output_dir, cfg.seq_len, self.tok_info["pad_id"], self.tok_info["sha256"]
-
-        def write(element, n):
-            index, parts = element
-            name = shard_file_name(index, n)
-            return write_shard(join(out, name), name, blend_order(parts), seq_len, pad_id, sha)
-
         return (
             blocks
             | "BlendTime" >> beam.FlatMap(assign, beam.pvalue.AsSingleton(bucket_tokens),
                                           beam.pvalue.AsSingleton(num_shards))
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShard" >> beam.Map(write, beam.pvalue.AsSingleton(num_shards))
+            | "WriteShard" >> beam.ParDo(_WriteShards(self.output_dir, cfg.seq_len, self.tok_info["pad_id"],
+                                                      self.tok_info["sha256"]), beam.pvalue.AsSingleton(num_shards))
         )
+
+
+class _WriteShards(beam.DoFn):
+    """``(shard index, parts)`` -> the shard's manifest entry; each file written while the next is prepared.
+
+    A shard is prepared here (blend order, columns: numpy and Python) and then encoded, hashed
+    and written on a background thread (Parquet, zstd, SHA-256: outside the GIL), so that
+    work overlaps the next shard's preparation instead of leaving a core idle. Two shards
+    at most are held at once: one being written, one being prepared.
+    """
+
+    def __init__(self, output_dir: str, seq_len: int, pad_id: int, tokenizer_sha256: str):
+        self.output_dir, self.seq_len, self.pad_id, self.sha = output_dir, seq_len, pad_id, tokenizer_sha256
+
+    def setup(self):
+        self.writer = Ahead(1, "write-shard")
+
+    def teardown(self):
+        self.writer.close()
+
+    def start_bundle(self):
+        self.writer.reset()  # a write left over from a failed bundle on a reused instance
+
+    def process(self, element, num_shards):
+        index, parts = element
+        name = shard_file_name(index, num_shards)
+        table, entry = prepare_shard(name, blend_order(parts), self.seq_len, self.pad_id, self.sha)
+        for _, done in self.writer.done(keep=0):  # the previous shard, written meanwhile
+            yield done
+        self.writer.submit(None, write_prepared, join(self.output_dir, name), table, entry)
+
+    def finish_bundle(self):
+        for _, done in self.writer.done(keep=0):
+            yield WindowedValue(done, MIN_TIMESTAMP, [GlobalWindow()])
 
 
 class BuildShards(beam.PTransform):

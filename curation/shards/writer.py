@@ -74,10 +74,13 @@ def block_to_table(block: RowBlock, seq_len: int, pad_id: int) -> pa.Table:
     ], schema=schema)
 
 
+def with_metadata(table: pa.Table, metadata: dict[str, str] | None) -> pa.Table:
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata}) if metadata else table
+
+
 def table_bytes(table: pa.Table, row_group_rows: int = ROW_GROUP_ROWS,
                 metadata: dict[str, str] | None = None) -> bytes:
-    if metadata:
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    table = with_metadata(table, metadata)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd", row_group_size=row_group_rows, write_statistics=False)
     return sink.getvalue().to_pybytes()
@@ -90,15 +93,30 @@ def write_shard(path: str, file_name: str, block: RowBlock, seq_len: int,
     The tokenizer's hash also goes into the file's own metadata, so a shard moved away
     from its manifest still says which tokenizer made it (validation checks it).
     """
+    return write_prepared(path, *prepare_shard(file_name, block, seq_len, pad_id, tokenizer_sha256))
+
+
+def prepare_shard(file_name: str, block: RowBlock, seq_len: int, pad_id: int,
+                  tokenizer_sha256: str | None = None) -> tuple[pa.Table, dict[str, Any]]:
+    """A shard's table (with its metadata) and its manifest entry but for the file's bytes and hash.
+
+    The first half of :func:`write_shard`, numpy and Python; the second half,
+    :func:`write_prepared`, runs outside the GIL and so can run on another thread meanwhile.
+    """
     metadata = {"tokenizer_sha256": tokenizer_sha256} if tokenizer_sha256 else None
-    data = table_bytes(block_to_table(block, seq_len, pad_id), metadata=metadata)
-    with open_write(path) as fh:
-        fh.write(data)
+    table = with_metadata(block_to_table(block, seq_len, pad_id), metadata)
     real = int(block.seg_lengths.sum())
     sources: dict[str, int] = {}
     for source, n in zip(block.seg_sources, block.seg_lengths.tolist()):
         sources[source] = sources.get(source, 0) + n
     rows = block.num_rows
-    return {"file": file_name, "rows": rows, "tokens": rows * seq_len, "real_tokens": real,
-            "pad_tokens": rows * seq_len - real, "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "source_tokens": dict(sorted(sources.items()))}
+    return table, {"file": file_name, "rows": rows, "tokens": rows * seq_len, "real_tokens": real,
+                   "pad_tokens": rows * seq_len - real, "source_tokens": dict(sorted(sources.items()))}
+
+
+def write_prepared(path: str, table: pa.Table, entry: dict[str, Any]) -> dict[str, Any]:
+    """Encode (Parquet, zstd), hash and write a prepared shard; its entry with ``bytes`` and ``sha256``."""
+    data = table_bytes(table)
+    with open_write(path) as fh:
+        fh.write(data)
+    return {**entry, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
