@@ -38,15 +38,16 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from curation.io.paths import expand, join, make_dirs, read_bytes
 from curation.shards.blend import blend_order, blend_times, row_permutation
+from curation.shards.docblock import DocBlock
 from curation.shards.format import MANIFEST_NAME, shard_file_name
 from curation.shards.manifest import build_manifest, write_manifest
 from curation.shards.mixture import (
     HIST_BUCKETS,
     MixtureConfig,
-    copy_key,
-    partial_bucket,
+    partial_histogram,
     plan_epochs,
     plan_partial,
+    sample_copies,
 )
 from curation.shards.packing import PackItem, pack
 from curation.shards.rows import RowBlock
@@ -72,11 +73,12 @@ def tokenizer_info(tokenizer_dir: str) -> dict[str, Any]:
 
 
 class _Tokenize(CountingDoFn):
-    """``(source, document)`` -> ``(source, doc_id, int32 tokens + EOS)``.
+    """``(source, document)`` -> ``DocBlock`` of int32 tokens + EOS, one per source per batch.
 
     Documents are buffered and encoded ``batch_size`` at a time with one ``encode_batch`` call
-    (``tokenizers`` spreads a batch over its threads); the ids of a batch become one int32 array,
-    cut into per-document views (no per-token Python work beyond the lists ``tokenizers`` returns).
+    (``tokenizers`` spreads a batch over its threads); the ids of a batch become flat int32
+    arrays, one block per source in the batch (no per-token Python work beyond the lists
+    ``tokenizers`` returns, no per-document element).
 
     Encoding runs one batch ahead, on a background thread (``pipelines.ahead``): the call
     releases the GIL, so while the tokenizer's threads encode batch ``k`` this thread reads and
@@ -126,13 +128,18 @@ class _Tokenize(CountingDoFn):
     def _emit(self, finished):
         for batch, encodings in finished:
             self.counters("tokenize").inc("in", len(batch))
+            by_source: dict[str, tuple[list[str], list[np.ndarray]]] = {}
             for (source, doc_id, _), tokens in zip(batch, document_tokens(encodings, self.eos)):
                 if tokens is None:
                     self.counters("tokenize").inc("dropped:empty_text")
                     continue
                 self.counters("tokenize").inc("out")
                 self.counters("tokenize").inc("tokens", len(tokens))
-                yield source, doc_id, tokens
+                ids, arrays = by_source.setdefault(source, ([], []))
+                ids.append(doc_id)
+                arrays.append(tokens)
+            for source, (ids, arrays) in by_source.items():
+                yield DocBlock.of(source, ids, arrays)
 
 
 def document_tokens(encodings, eos: int | None) -> list[np.ndarray | None]:
@@ -165,13 +172,13 @@ class _SumPairs(beam.CombineFn):
 
 
 class _Histogram(beam.CombineFn):
-    """Tokens per hash bucket (``HIST_BUCKETS`` int64 counters)."""
+    """Tokens per hash bucket (``HIST_BUCKETS`` int64 counters), summed over blocks' histograms."""
 
     def create_accumulator(self):
         return np.zeros(HIST_BUCKETS, np.int64)
 
     def add_input(self, acc, value):
-        acc[value[0]] += value[1]
+        acc += value
         return acc
 
     def merge_accumulators(self, accs):
@@ -204,7 +211,7 @@ class _SumStats(beam.CombineFn):
 
 
 class TokenizeSources(beam.PTransform):
-    """Every mixture source's documents -> ``(source, doc_id, tokens)``."""
+    """Every mixture source's documents -> ``DocBlock`` s of their tokens."""
 
     def __init__(self, config: MixtureConfig, tokenizer_dir: str):
         super().__init__()
@@ -227,14 +234,14 @@ class PlanMixture(beam.PTransform):
         super().__init__()
         self.config = config
 
-    def expand(self, tokens):
+    def expand(self, blocks):
         cfg, seed = self.config, self.config.seed
         # Planning needs sizes, not tokens: taken in the tokenizer's stage, so the histogram's
-        # stage (it waits on the epochs) reads small triples instead of decoding every document.
-        sizes = tokens | "Sizes" >> beam.Map(lambda t: (t[0], t[1], len(t[2])))
+        # stage (it waits on the epochs) reads doc ids and lengths, not every token again.
+        sizes = blocks | "Sizes" >> beam.Map(DocBlock.sizes)
         epochs = (
             sizes
-            | "SourceSizes" >> beam.Map(lambda t: (t[0], (t[2], 1)))
+            | "SourceSizes" >> beam.Map(lambda b: (b.source, (int(b.lengths.sum()), len(b))))
             | "CountPerSource" >> beam.CombinePerKey(_SumPairs())
             | "Totals" >> beam.combiners.ToDict()
             | "PlanEpochs" >> beam.Map(lambda totals: plan_epochs(cfg, totals))
@@ -242,7 +249,8 @@ class PlanMixture(beam.PTransform):
         histograms = (
             sizes
             | "PartialBucket" >> beam.Map(
-                lambda t, plans: (t[0], (partial_bucket(seed, t[0], t[1], plans[t[0]].whole_epochs), t[2])),
+                lambda b, plans: (b.source, partial_histogram(seed, b.source, b.doc_ids, b.lengths,
+                                                              plans[b.source].whole_epochs)),
                 beam.pvalue.AsSingleton(epochs))
             | "Histogram" >> beam.CombinePerKey(_Histogram())
         )
@@ -257,10 +265,11 @@ class _PackBucket(CountingDoFn):
         self.seq_len, self.mode, self.seed = seq_len, mode, seed
 
     def process(self, element):
-        (source, bucket), copies = element
-        # A content order, not arrival order: (copy key, doc id, epoch, tokens).
-        copies = sorted(copies, key=lambda c: (c[0], c[1], c[2], c[3].tobytes()))
-        rows, stats = pack([PackItem(c[3], source, c[1]) for c in copies], self.seq_len, self.mode)
+        (source, bucket), blocks = element
+        copies = DocBlock.concat(list(blocks))
+        views = copies.token_views()
+        rows, stats = pack([PackItem(views[i], source, copies.doc_ids[i]) for i in copies.content_order()],
+                           self.seq_len, self.mode)
         for name in ("documents", "rows", "real_tokens", "pad_tokens", "truncated_docs", "dropped_tokens"):
             self.counters("pack").inc(name, getattr(stats, name))
         yield beam.pvalue.TaggedOutput(STATS_TAG, {
@@ -286,12 +295,11 @@ class PackSources(beam.PTransform):
         tokens, plan = inputs
         cfg, seed = self.config, self.config.seed
 
-        def copies(t, plans):
-            source, doc_id, toks = t
-            buckets = max(1, math.ceil(plans[source].tokens_taken / cfg.bucket_tokens))
-            for epoch in plans[source].epochs_of(seed, doc_id):
-                key = copy_key(seed, source, doc_id, epoch)
-                yield (source, key % buckets), (key, doc_id, epoch, toks)
+        def copies(block, plans):
+            plan = plans[block.source]
+            buckets = max(1, math.ceil(plan.tokens_taken / cfg.bucket_tokens))
+            for bucket, sampled in sample_copies(block, plan, seed, buckets).items():
+                yield (block.source, bucket), sampled
 
         buckets = (
             tokens

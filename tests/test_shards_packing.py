@@ -4,7 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.shards.mixture import MixtureConfig, MixtureSource, plan_mixture
+from curation.shards.docblock import DocBlock
+from curation.shards.mixture import (
+    HIST_BUCKETS,
+    MixtureConfig,
+    MixtureSource,
+    copy_key,
+    partial_bucket,
+    partial_histogram,
+    plan_mixture,
+    sample_copies,
+)
 from curation.shards.packing import PackItem, pack
 from curation.shards.writer import rows_to_table
 
@@ -99,6 +109,39 @@ def test_mixture_plan_hits_weights():
     for src, doc_id, n in docs:
         counted[src] += n * len(plans[src].epochs_of(config.seed, doc_id))
     assert counted == taken
+
+
+def test_blocks_sample_the_same_copies_as_documents_one_by_one():
+    """Histogram and copies of a block match the per-document rules (partial_bucket, epochs_of, copy_key)."""
+    rng = np.random.default_rng(2)
+    arrays = [rng.integers(0, 100, int(n)).astype(np.int32) for n in rng.integers(1, 50, 300)]
+    ids = [f"d{i}" for i in range(len(arrays))]
+    block = DocBlock.of("web", ids, arrays)
+    config = MixtureConfig(sources=[MixtureSource(name="web", paths=["x"], weight=1)],
+                           total_tokens=int(block.lengths.sum() * 2.4), seed=7)
+    plan = plan_mixture(config, [("web", d, len(a)) for d, a in zip(ids, arrays)])["web"]
+    hist = partial_histogram(7, "web", ids, block.lengths, plan.whole_epochs)
+    want = np.zeros(HIST_BUCKETS, np.int64)
+    for d, a in zip(ids, arrays):
+        want[partial_bucket(7, "web", d, plan.whole_epochs)] += len(a)
+    assert np.array_equal(hist, want)
+
+    copies = sample_copies(block, plan, 7, buckets=3)
+    got = sorted((d, int(e), int(k), b, tuple(t)) for b, c in copies.items()
+                 for d, e, k, t in zip(c.doc_ids, c.epochs, c.keys.tolist(), c.token_views()))
+    expected = sorted((d, e, copy_key(7, "web", d, e), copy_key(7, "web", d, e) % 3, tuple(a))
+                      for d, a in zip(ids, arrays) for e in plan.epochs_of(7, d))
+    assert got == expected and 2 <= max(e for _, e, *_ in got) <= 3
+
+
+def test_content_order_breaks_ties_on_tokens():
+    """Copies with the same key, doc id and epoch (a doc id repeated in a source) sort by their tokens."""
+    block = DocBlock.of("web", ["b", "a", "a", "a"], [np.array([5], np.int32), np.array([9, 9], np.int32),
+                                                      np.array([3], np.int32), np.array([1, 2], np.int32)])
+    block.epochs, block.keys = np.array([0, 0, 0, 1]), np.array([1, 2, 2, 2], np.uint64)
+    assert block.content_order() == [0, 2, 1, 3]
+    block.keys = np.array([4, 3, 2, 1], np.uint64)
+    assert block.content_order() == [3, 2, 1, 0]
 
 
 def test_mixture_config_errors():

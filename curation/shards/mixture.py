@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from curation.config import StageConfig, load_config
+from curation.shards.docblock import DocBlock
 
 HIST_BUCKETS = 1 << 14
 
@@ -95,6 +96,30 @@ def partial_bucket(seed: int, source: str, doc_id: str, epoch: int) -> int:
 def copy_key(seed: int, source: str, doc_id: str, epoch: int) -> int:
     """A 64-bit key for one copy of a document (packing bucket, tie-breaks)."""
     return hash64(seed, "copy", source, doc_id, epoch)
+
+
+def partial_histogram(seed: int, source: str, doc_ids: list[str], lengths: np.ndarray, whole_epochs: int) -> np.ndarray:
+    """Tokens per histogram bucket of documents in their fractional epoch (int64, ``HIST_BUCKETS``)."""
+    buckets = np.fromiter((partial_bucket(seed, source, d, whole_epochs) for d in doc_ids), np.int64, len(doc_ids))
+    hist = np.zeros(HIST_BUCKETS, np.int64)
+    np.add.at(hist, buckets, np.asarray(lengths, np.int64))
+    return hist
+
+
+def sample_copies(block: DocBlock, plan: SourcePlan, seed: int, buckets: int) -> dict[int, DocBlock]:
+    """A block's document copies, one per epoch its document is trained in, by packing bucket.
+
+    A copy's bucket is its copy key modulo ``buckets``.
+    """
+    by_bucket: dict[int, tuple[list[int], list[int], list[int]]] = {}
+    for i, doc_id in enumerate(block.doc_ids):
+        for epoch in plan.epochs_of(seed, doc_id):
+            key = copy_key(seed, block.source, doc_id, epoch)
+            entries, epochs, keys = by_bucket.setdefault(key % buckets, ([], [], []))
+            entries.append(i)
+            epochs.append(epoch)
+            keys.append(key)
+    return {bucket: block.copies(*picked) for bucket, picked in sorted(by_bucket.items())}
 
 
 @dataclass
