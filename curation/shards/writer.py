@@ -29,7 +29,9 @@ def rows_to_table(rows: list[list[Segment]], seq_len: int, pad_id: int) -> pa.Ta
 def block_to_table(block: RowBlock, seq_len: int, pad_id: int) -> pa.Table:
     """The shard columns of a block's rows: padding with ``pad_id``, masks, segment/position ids.
 
-    Every per-token column is filled by numpy scatter on flat ``[rows * seq_len]`` indices.
+    A block's tokens are its rows' real tokens in row order, so a ``[rows, seq_len]`` mask of
+    the real slots (each row's first ``row_tokens``) takes them in that order: every per-token
+    column is one masked assignment of a per-token array (no flat index arrays).
     """
     n = block.num_rows
     row_tokens = block.row_tokens()
@@ -39,19 +41,18 @@ def block_to_table(block: RowBlock, seq_len: int, pad_id: int) -> pa.Table:
     lengths = block.seg_lengths
     seg_counts = block.row_segments()
     seg_first = np.cumsum(seg_counts) - seg_counts  # first segment of each row
-    row_start = np.cumsum(row_tokens) - row_tokens  # first token of each row in block.tokens
-    tok_first = np.cumsum(lengths) - lengths  # first token of each segment in block.tokens
-    tok_seg = np.repeat(np.arange(len(lengths)), lengths)  # segment of every token
-    tok_row = block.seg_rows[tok_seg]
-    column = np.arange(len(block.tokens), dtype=np.int64) - row_start[tok_row]
-    flat = tok_row * seq_len + column
-    ids = np.full(n * seq_len, pad_id, dtype=np.int32)
-    seg = np.zeros(n * seq_len, dtype=np.int32)
-    pos = np.zeros(n * seq_len, dtype=np.int32)
-    ids[flat] = block.tokens
-    seg[flat] = (tok_seg - seg_first[tok_row] + 1).astype(np.int32)
-    pos[flat] = (np.arange(len(block.tokens), dtype=np.int64) - tok_first[tok_seg]).astype(np.int32)
-    real = (seg > 0).astype(np.int8)
+    real_slots = np.arange(seq_len) < row_tokens[:, None]
+    ids = np.full((n, seq_len), pad_id, dtype=np.int32)
+    seg = np.zeros((n, seq_len), dtype=np.int32)
+    pos = np.zeros((n, seq_len), dtype=np.int32)
+    ids[real_slots] = block.tokens
+    # per segment: its number in its row (1, 2, ...); per token: its segment's, then its place in it
+    seg[real_slots] = np.repeat((np.arange(len(lengths)) - seg_first[block.seg_rows] + 1).astype(np.int32), lengths)
+    index = np.int32 if len(block.tokens) < 2**31 else np.int64
+    tok_first = (np.cumsum(lengths) - lengths).astype(index)
+    pos[real_slots] = np.arange(len(block.tokens), dtype=index) - np.repeat(tok_first, lengths)
+    ids, seg, pos = ids.reshape(-1), seg.reshape(-1), pos.reshape(-1)
+    real = real_slots.reshape(-1).astype(np.int8)
     schema = shard_schema(seq_len)
 
     def fixed(array: np.ndarray, name: str) -> pa.Array:
