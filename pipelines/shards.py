@@ -49,7 +49,7 @@ from curation.shards.mixture import (
     plan_partial,
     sample_copies,
 )
-from curation.shards.packing import PackItem, pack
+from curation.shards.packing import pack_layout
 from curation.shards.rows import RowBlock
 from curation.shards.writer import prepare_shard, write_prepared
 from pipelines.ahead import Ahead
@@ -267,16 +267,17 @@ class _PackBucket(CountingDoFn):
     def process(self, element):
         (source, bucket), blocks = element
         copies = DocBlock.concat(list(blocks))
-        views = copies.token_views()
-        rows, stats = pack([PackItem(views[i], source, copies.doc_ids[i]) for i in copies.content_order()],
-                           self.seq_len, self.mode)
+        order = np.array(copies.content_order(), np.int64)
+        layout, stats = pack_layout(copies.lengths[order], self.seq_len, self.mode)
         for name in ("documents", "rows", "real_tokens", "pad_tokens", "truncated_docs", "dropped_tokens"):
             self.counters("pack").inc(name, getattr(stats, name))
         yield beam.pvalue.TaggedOutput(STATS_TAG, {
             "packed_documents": stats.documents, "truncated_docs": stats.truncated_docs,
             "dropped_tokens": stats.dropped_tokens})
-        order = row_permutation(self.seed, source, bucket, len(rows))
-        yield (source, bucket), RowBlock.from_rows([rows[r] for r in order.tolist()])
+        starts = np.cumsum(copies.lengths) - copies.lengths
+        yield (source, bucket), RowBlock.from_layout(
+            layout, copies.tokens, starts[order], source, [copies.doc_ids[i] for i in order.tolist()],
+            row_permutation(self.seed, source, bucket, layout.rows))
 
 
 class PackSources(beam.PTransform):

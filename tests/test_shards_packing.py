@@ -15,7 +15,8 @@ from curation.shards.mixture import (
     plan_mixture,
     sample_copies,
 )
-from curation.shards.packing import PackItem, pack
+from curation.shards.packing import PACKING_MODES, PackItem, pack, pack_layout
+from curation.shards.rows import RowBlock
 from curation.shards.writer import rows_to_table
 
 
@@ -142,6 +143,22 @@ def test_content_order_breaks_ties_on_tokens():
     assert block.content_order() == [0, 2, 1, 3]
     block.keys = np.array([4, 3, 2, 1], np.uint64)
     assert block.content_order() == [3, 2, 1, 0]
+
+
+@pytest.mark.parametrize("mode", PACKING_MODES)
+def test_row_block_from_layout_is_the_rows_of_segments(mode):
+    """The pipeline's path (a layout, tokens gathered at once) builds the same block as rows of segments."""
+    items = [PackItem(i.tokens, "s", i.doc_id) for i in lognormal_items(300, seed=3)]
+    rows, _ = pack(items, 64, mode)
+    layout, _ = pack_layout(np.array([len(i.tokens) for i in items]), 64, mode)
+    order = np.random.default_rng(0).permutation(layout.rows)
+    want = RowBlock.from_rows([rows[r] for r in order])
+    flat = np.concatenate([i.tokens for i in items])
+    starts = np.cumsum([len(i.tokens) for i in items]) - [len(i.tokens) for i in items]
+    got = RowBlock.from_layout(layout, flat, starts, "s", [i.doc_id for i in items], order)
+    for name in ("tokens", "seg_lengths", "seg_rows", "seg_offsets"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)) and getattr(got, name).dtype == getattr(want, name).dtype
+    assert (got.seg_sources, got.seg_doc_ids, got.num_rows) == (want.seg_sources, want.seg_doc_ids, want.num_rows)
 
 
 def test_mixture_config_errors():

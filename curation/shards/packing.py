@@ -69,48 +69,65 @@ class PackStats:
         return self.pad_tokens / total if total else 0.0
 
 
-def _finish(rows: list[list[Segment]], seq_len: int, stats: PackStats) -> tuple[list[list[Segment]], PackStats]:
-    stats.rows = len(rows)
-    for row in rows:
-        used = 0
-        for seg in row:
-            used += len(seg.tokens)
-            stats.source_tokens[seg.source] = stats.source_tokens.get(seg.source, 0) + len(seg.tokens)
-        stats.real_tokens += used
-        stats.pad_tokens += seq_len - used
-    return rows, stats
+class Layout(NamedTuple):
+    """Where packing put every piece of its items: by row, and within a row in placement order."""
+
+    item: np.ndarray  # int64 per piece: the item it is cut from
+    offset: np.ndarray  # int64 per piece: where it starts inside that item
+    length: np.ndarray  # int64 per piece
+    row: np.ndarray  # int64 per piece, non-decreasing
+    rows: int
 
 
-def pack_best_fit(items: Iterable[PackItem], seq_len: int) -> tuple[list[list[Segment]], PackStats]:
+def pack_layout(lengths: np.ndarray, seq_len: int, mode: str = "best_fit") -> tuple[Layout, PackStats]:
+    """Pack items of ``lengths`` tokens into rows of at most ``seq_len`` tokens with the named strategy.
+
+    Only lengths are needed: the layout says which slice of which item goes where, and the
+    caller moves the tokens (:meth:`curation.shards.rows.RowBlock.from_layout`, or
+    :func:`pack`'s segments). ``stats.source_tokens`` is left empty (items have no source here).
+    """
+    if seq_len < 1:
+        raise ValueError(f"seq_len must be positive, got {seq_len}")
+    try:
+        packer = PACKERS[mode]
+    except KeyError:
+        raise ValueError(f"unknown packing mode {mode!r}; choose one of {', '.join(PACKING_MODES)}") from None
+    lengths = np.asarray(lengths, np.int64)
+    layout, stats = packer(lengths, seq_len)
+    stats.documents = len(lengths)
+    stats.rows = layout.rows
+    stats.real_tokens = int(layout.length.sum())
+    stats.pad_tokens = layout.rows * seq_len - stats.real_tokens
+    return layout, stats
+
+
+def _chunks(lengths: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every item cut into ``seq_len`` chunks plus a shorter last one: (item, offset, length) per piece."""
+    counts = -(-lengths // seq_len)
+    item = np.repeat(np.arange(len(lengths), dtype=np.int64), counts)
+    offset = (np.arange(len(item), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)) * seq_len
+    return item, offset, np.minimum(seq_len, lengths[item] - offset)
+
+
+def _best_fit(lengths: np.ndarray, seq_len: int) -> tuple[Layout, PackStats]:
     """Best-fit decreasing; O(n log n) for the sort plus O(log seq_len) per piece.
 
     Open rows are indexed by remaining capacity: ``caps`` is the sorted list of capacities
     that have at least one open row, ``by_cap[c]`` the rows with exactly ``c`` tokens free.
     The best fit for a piece of length ``n`` is the first capacity ``>= n`` (a bisect).
+    Pieces are placed longest first, ties in input order (items in order, chunks in order).
     """
-    stats = PackStats()
-    pieces: list[tuple[int, int, Segment]] = []
-    for item in items:
-        stats.documents += 1
-        n = len(item.tokens)
-        if n > seq_len:
-            stats.truncated_docs += 1
-        for start in range(0, n, seq_len):
-            chunk = item.tokens[start:start + seq_len]
-            pieces.append((-len(chunk), len(pieces), Segment(chunk, item.source, item.doc_id, start)))
-    pieces.sort(key=lambda p: (p[0], p[1]))  # longest first, ties in input order
-
-    rows: list[list[Segment]] = []
+    item, offset, length = _chunks(lengths, seq_len)
+    placed = np.argsort(-length, kind="stable")
+    rows_of: list[int] = []
+    rows = 0
     caps: list[int] = []
     by_cap: dict[int, list[int]] = {}
-    for neg_len, _, seg in pieces:
-        n = -neg_len
-        if n == 0:
-            continue
+    for n in length[placed].tolist():
         i = bisect.bisect_left(caps, n)
         if i == len(caps):
-            row = len(rows)
-            rows.append([seg])
+            row = rows
+            rows += 1
             remaining = seq_len - n
         else:
             cap = caps[i]
@@ -119,7 +136,6 @@ def pack_best_fit(items: Iterable[PackItem], seq_len: int) -> tuple[list[list[Se
             if not stack:
                 del caps[i]
                 del by_cap[cap]
-            rows[row].append(seg)
             remaining = cap - n
         if remaining > 0:
             stack = by_cap.get(remaining)
@@ -127,61 +143,46 @@ def pack_best_fit(items: Iterable[PackItem], seq_len: int) -> tuple[list[list[Se
                 stack = by_cap[remaining] = []
                 bisect.insort(caps, remaining)
             stack.append(row)
-    return _finish(rows, seq_len, stats)
+        rows_of.append(row)
+    row = np.array(rows_of, np.int64)
+    by_row = placed[np.argsort(row, kind="stable")]  # by row, each row's pieces in placement order
+    layout = Layout(item[by_row], offset[by_row], length[by_row], np.sort(row), rows)
+    return layout, PackStats(truncated_docs=int(np.count_nonzero(lengths > seq_len)))
 
 
-def pack_concat(items: Iterable[PackItem], seq_len: int) -> tuple[list[list[Segment]], PackStats]:
+def _concat(lengths: np.ndarray, seq_len: int) -> tuple[Layout, PackStats]:
     """Concatenate in order and cut every ``seq_len`` tokens; only the last row is padded."""
-    stats = PackStats()
-    rows: list[list[Segment]] = []
-    current: list[Segment] = []
-    fill = 0
-    for item in items:
-        stats.documents += 1
-        n = len(item.tokens)
-        offset = 0
-        pieces = 0
-        while offset < n:
-            take = min(seq_len - fill, n - offset)
-            current.append(Segment(item.tokens[offset:offset + take], item.source, item.doc_id, offset))
-            pieces += 1
-            offset += take
-            fill += take
-            if fill == seq_len:
-                rows.append(current)
-                current, fill = [], 0
-        if pieces > 1:
-            stats.truncated_docs += 1
-    if current:
-        rows.append(current)
-    return _finish(rows, seq_len, stats)
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    # pieces run between consecutive cuts: item boundaries and multiples of seq_len
+    cuts = np.union1d(np.concatenate([[0], ends]), np.arange(0, total + 1, seq_len))
+    start, stop = cuts[:-1], cuts[1:]
+    item = np.searchsorted(ends, start, side="right")  # the first item ending after the start (skips empty ones)
+    pieces = np.bincount(item, minlength=len(lengths))
+    layout = Layout(item, start - (ends[item] - lengths[item]), stop - start, start // seq_len, -(-total // seq_len))
+    return layout, PackStats(truncated_docs=int(np.count_nonzero(pieces > 1)))
 
 
-def pack_pad(items: Iterable[PackItem], seq_len: int) -> tuple[list[list[Segment]], PackStats]:
-    """One document per row: truncate to ``seq_len`` (the rest is dropped), pad the remainder."""
-    stats = PackStats()
-    rows: list[list[Segment]] = []
-    for item in items:
-        stats.documents += 1
-        n = len(item.tokens)
-        if n == 0:
-            continue
-        if n > seq_len:
-            stats.truncated_docs += 1
-            stats.dropped_tokens += n - seq_len
-        rows.append([Segment(item.tokens[:seq_len], item.source, item.doc_id, 0)])
-    return _finish(rows, seq_len, stats)
+def _pad(lengths: np.ndarray, seq_len: int) -> tuple[Layout, PackStats]:
+    """One item per row: truncate to ``seq_len`` (the rest is dropped), pad the remainder."""
+    item = np.flatnonzero(lengths > 0)
+    layout = Layout(item, np.zeros(len(item), np.int64), np.minimum(lengths[item], seq_len),
+                    np.arange(len(item), dtype=np.int64), len(item))
+    over = lengths[lengths > seq_len]
+    return layout, PackStats(truncated_docs=len(over), dropped_tokens=int((over - seq_len).sum()))
 
 
-PACKERS = {"best_fit": pack_best_fit, "concat": pack_concat, "pad": pack_pad}
+PACKERS = {"best_fit": _best_fit, "concat": _concat, "pad": _pad}
 
 
 def pack(items: Iterable[PackItem], seq_len: int, mode: str = "best_fit") -> tuple[list[list[Segment]], PackStats]:
-    """Pack ``items`` into rows of at most ``seq_len`` tokens with the named strategy."""
-    if seq_len < 1:
-        raise ValueError(f"seq_len must be positive, got {seq_len}")
-    try:
-        packer = PACKERS[mode]
-    except KeyError:
-        raise ValueError(f"unknown packing mode {mode!r}; choose one of {', '.join(PACKING_MODES)}") from None
-    return packer(items, seq_len)
+    """Pack ``items`` into rows of at most ``seq_len`` tokens with the named strategy (rows of segments)."""
+    items = list(items)
+    layout, stats = pack_layout(np.fromiter((len(i.tokens) for i in items), np.int64, len(items)), seq_len, mode)
+    rows: list[list[Segment]] = [[] for _ in range(layout.rows)]
+    for i, offset, length, row in zip(layout.item.tolist(), layout.offset.tolist(), layout.length.tolist(),
+                                      layout.row.tolist()):
+        item = items[i]
+        rows[row].append(Segment(item.tokens[offset:offset + length], item.source, item.doc_id, offset))
+        stats.source_tokens[item.source] = stats.source_tokens.get(item.source, 0) + length
+    return rows, stats

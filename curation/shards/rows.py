@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curation.shards.packing import Segment
+from curation.shards.packing import Layout, Segment
 
 
 @dataclass
@@ -35,6 +35,27 @@ class RowBlock:
                    seg_offsets=np.fromiter((s.offset for s in segments), np.int64, len(segments)),
                    seg_sources=[s.source for s in segments], seg_doc_ids=[s.doc_id for s in segments],
                    num_rows=len(rows))
+
+    @classmethod
+    def from_layout(cls, layout: Layout, tokens: np.ndarray, item_starts: np.ndarray, source: str,
+                    item_doc_ids: list[str], row_order: np.ndarray | None = None) -> "RowBlock":
+        """The rows of a packing layout (:func:`curation.shards.packing.pack_layout`) of one source's items.
+
+        Item ``i`` is ``tokens[item_starts[i]:]`` (its length is in the layout's pieces) with doc id
+        ``item_doc_ids[i]``. With ``row_order``, row ``j`` of the block is the layout's row
+        ``row_order[j]``. The tokens move in one gather, with no per-segment Python object.
+        """
+        pieces, seg_rows = np.arange(len(layout.item)), layout.row
+        if row_order is not None:
+            new_row = np.empty(layout.rows, np.int64)
+            new_row[np.asarray(row_order, np.int64)] = np.arange(layout.rows)
+            pieces = np.argsort(new_row[layout.row], kind="stable")  # by new row, each row's pieces in order
+            seg_rows = new_row[layout.row][pieces]
+        item, offset, length = layout.item[pieces], layout.offset[pieces], layout.length[pieces]
+        starts = np.asarray(item_starts, np.int64)[item] + offset
+        return cls(tokens=tokens[_ranges(starts, length)].astype(np.int32, copy=False),
+                   seg_lengths=length, seg_rows=seg_rows, seg_offsets=offset, seg_sources=[source] * len(item),
+                   seg_doc_ids=[item_doc_ids[i] for i in item.tolist()], num_rows=layout.rows)
 
     @classmethod
     def concat(cls, blocks: list["RowBlock"]) -> "RowBlock":
