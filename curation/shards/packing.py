@@ -12,9 +12,12 @@ Three strategies, all deterministic for a given input order:
 - ``pad``: one document per row, truncated to ``seq_len`` and padded (the tokens past
   ``seq_len`` are dropped).
 
-A row is a list of :class:`Segment`; :class:`curation.shards.rows.RowBlock` holds many rows as
-flat arrays and :func:`curation.shards.writer.block_to_table` turns them into
-the shard columns (padding, masks, segment and position ids).
+Packing needs only the documents' lengths: :func:`pack_layout` computes a :class:`Layout`
+(which slice of which document goes in which row), and the tokens are moved once afterwards,
+either into rows of :class:`Segment` (:func:`pack`) or straight into the flat arrays of a
+:class:`curation.shards.rows.RowBlock` (``RowBlock.from_layout``, what the pipeline does);
+:func:`curation.shards.writer.block_to_table` turns a block into the shard columns (padding,
+masks, segment and position ids).
 """
 from __future__ import annotations
 
