@@ -5,12 +5,14 @@ Stages (each a named Beam transform; the logic lives in ``curation.shards``):
 1. ``TokenizeSources``: read every source's files (one read, documents tagged with their source)
    and tokenize with ``encode_batch`` calls of ``tokenize_batch_size`` documents, each encoding on
    a background thread while the next batch is read; the tokenizer loaded once per worker; EOS
-   appended.
+   appended. A batch's documents travel on as one ``DocBlock`` per source (flat arrays, not an
+   element per document), and so do their sampled copies.
 2. ``PlanMixture``: tokens and documents per source -> epochs per source; a per-source histogram
    of tokens over hash buckets of ``(seed, source, doc id, epoch)`` -> the fractional-epoch
    threshold (see ``curation.shards.mixture``).
 3. ``PackSources``: emit every document once per epoch it is sampled in, hash the copies into
-   ``ceil(tokens / bucket_tokens)`` buckets *per source* and pack each bucket on its own. Packing
+   ``ceil(tokens / bucket_tokens)`` buckets *per source* and pack each bucket on its own (from
+   the copies' lengths, then the tokens gathered at once: ``curation.shards.packing``). Packing
    must see many documents at once, but not all of them: a bigger bucket gives best-fit more
    pieces to fill gaps with (less padding) but must fit in one worker's memory and is one unit
    of parallelism; with ~4M tokens per bucket best-fit padding is already well under 1% on
