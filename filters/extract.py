@@ -119,15 +119,50 @@ class HtmlToDocument:
         return kind in UNKNOWN_TYPES and sniffs_as_html(record.payload)  # no (usable) Content-Type
 
     def __call__(self, record: RawRecord) -> dict[str, Any]:
+        page = self.prepare(record)
+        self.start(page)
+        return self.finish(page)
+
+    # __call__ in three steps, so that a caller can overlap the extraction child's work with its
+    # own (pipelines/ingest.py reads the next WARC record meanwhile): prepare(next) while the
+    # child works, finish(current), then start(next). One page is in the child at a time.
+
+    def prepare(self, record: RawRecord) -> "Page":
+        """Check and decode the payload (no extraction yet); :class:`ExtractionError` ``binary_body``."""
         if looks_binary(record.payload):
             kind = binary_type(record.payload)
             raise ExtractionError("binary_body", f"a {kind} file" if kind else "payload is not text")
         if record.record_type == "conversion":
-            text, charset = record.payload.decode("utf-8", errors="replace"), "utf-8"
-        else:
-            html, charset = decode_html(record.payload, charset_from_content_type(record.content_type))
-            text = self.extract(html)
-        text = normalize_whitespace(text)
+            return Page(record, "utf-8", text=record.payload.decode("utf-8", errors="replace"))
+        html, charset = decode_html(record.payload, charset_from_content_type(record.content_type))
+        return Page(record, charset, html=html)
+
+    def start(self, page: "Page") -> None:
+        """Hand the page to the extraction child and return (without a time limit: extract it now)."""
+        if page.html is None:
+            return
+        html, page.html = page.html, None
+        if self.guard is None:
+            page.text = self.extract(html)
+            return
+        try:
+            self.guard.send(html)
+        except ExtractorFailed as exc:
+            raise ExtractionError("extractor_failed", str(exc)) from None
+        page.in_child = True
+
+    def finish(self, page: "Page") -> dict[str, Any]:
+        """The page's document, once its text is there; :class:`ExtractionError` as ``__call__``."""
+        if page.in_child:
+            page.in_child = False
+            try:
+                page.text = self.guard.receive()
+            except TimedOut as exc:
+                raise ExtractionError("extract_timeout", str(exc)) from None
+            except ExtractorFailed as exc:
+                raise ExtractionError("extractor_failed", str(exc)) from None
+        record = page.record
+        text = normalize_whitespace(page.text)
         if len(text) < self.min_text_chars:
             raise ExtractionError("empty_text", f"{len(text)} characters extracted")
         return new_document(
@@ -138,6 +173,16 @@ class HtmlToDocument:
             crawl_date=record.date,
             warc_file=record.warc_file,
             warc_offset=record.offset,
-            charset=charset,
+            charset=page.charset,
             metadata=json.dumps({"record_type": record.record_type}, sort_keys=True),
         )
+
+
+class Page:
+    """A record between :meth:`HtmlToDocument.prepare` and :meth:`HtmlToDocument.finish`: its
+    decoded HTML until started, then in the child (``in_child``) or its text."""
+
+    __slots__ = ("record", "charset", "html", "text", "in_child")
+
+    def __init__(self, record: RawRecord, charset: str, html: str | None = None, text: str | None = None):
+        self.record, self.charset, self.html, self.text, self.in_child = record, charset, html, text, False

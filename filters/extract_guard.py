@@ -3,8 +3,10 @@
 resiliparse and lxml (under trafilatura) run C code that no signal or thread can interrupt,
 so a runaway page is only stopped by stopping the process it runs in. ``TimeLimitedExtractor``
 keeps one child (``python -m filters.extract_guard``) per worker, hands it one page at a time
-over pipes and waits at most ``limit`` seconds for the text; on a timeout it kills the child,
-raises :class:`TimedOut` and starts a fresh child for the next page. The cost is two pipe
+over pipes and waits at most ``limit`` seconds (counted from the hand-over) for the text; on a
+timeout it kills the child, raises :class:`TimedOut` and starts a fresh child for the next page.
+:meth:`~TimeLimitedExtractor.send` and :meth:`~TimeLimitedExtractor.receive` split the call, so
+the caller can read the next record while the child extracts this one. The cost is two pipe
 transfers per page (see ``bench/ingest.py``); the child's start (imports, ~0.3 s) is not
 counted against any page.
 
@@ -20,10 +22,18 @@ import select
 import struct
 import subprocess
 import sys
+import time
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows has none: the pipes keep their size
+    fcntl = None
+
 _HEADER = struct.Struct("<I")
-_START_SECONDS = 120.0  # generous: a cold interpreter on a loaded machine
+_START_SECONDS = 120.0
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Python 3.10+ on Linux; 1031 in <linux/fcntl.h>
+_PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size  # generous: a cold interpreter on a loaded machine
 
 
 class TimedOut(Exception):
@@ -41,17 +51,40 @@ class TimeLimitedExtractor:
         self.limit = limit
         self.settings = dict(settings)
         self._proc: subprocess.Popen | None = None
+        self._sent_at: float | None = None  # when the page in the child was sent (None: no page there)
 
     def __getstate__(self):  # pickled into Beam DoFns: the child process stays behind
-        return {"limit": self.limit, "settings": self.settings, "_proc": None}
+        return {"limit": self.limit, "settings": self.settings, "_proc": None, "_sent_at": None}
 
     def __call__(self, html: str) -> str:
+        self.send(html)
+        return self.receive()
+
+    def send(self, html: str) -> None:
+        """Hand ``html`` to the child and return at once: the caller goes on while it extracts.
+
+        One page at a time: :meth:`receive` must take its text before the next ``send``.
+        """
+        if self._sent_at is not None:
+            raise RuntimeError("send() again before receive(): one page at a time")
         proc = self._proc or self._start()
         data = html.encode("utf-8", "surrogatepass")
         try:
             proc.stdin.write(_HEADER.pack(len(data)) + data)
             proc.stdin.flush()
-            ready, _, _ = select.select([proc.stdout], [], [], self.limit)
+        except OSError as exc:  # the child died (crash in C code, OOM kill)
+            self.close()
+            raise ExtractorFailed(f"extractor process died: {exc}") from None
+        self._sent_at = time.monotonic()
+
+    def receive(self) -> str:
+        """The text of the page sent last, waiting at most what is left of ``limit`` since it was sent."""
+        if self._sent_at is None:
+            raise RuntimeError("receive() without send()")
+        proc, left = self._proc, self.limit - (time.monotonic() - self._sent_at)
+        self._sent_at = None
+        try:
+            ready, _, _ = select.select([proc.stdout], [], [], max(left, 0.0))
             if not ready:
                 self.close()
                 raise TimedOut(f"no text after {self.limit:g} s")
@@ -69,6 +102,8 @@ class TimeLimitedExtractor:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         proc = subprocess.Popen([sys.executable, "-m", "filters.extract_guard", json.dumps(self.settings)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        for pipe in (proc.stdin, proc.stdout):  # a page in one write, not 64 KB per wake-up of the child
+            _widen(pipe)
         ready, _, _ = select.select([proc.stdout], [], [], _START_SECONDS)
         if not ready or proc.stdout.read(1) != b"\x01":
             proc.kill()
@@ -78,7 +113,7 @@ class TimeLimitedExtractor:
         return proc
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
+        proc, self._proc, self._sent_at = self._proc, None, None
         if proc is not None:
             proc.kill()
             proc.wait()
@@ -90,6 +125,16 @@ class TimeLimitedExtractor:
 
     def __del__(self):
         self.close()
+
+
+def _widen(pipe) -> None:
+    """Make ``pipe`` hold ``_PIPE_BYTES`` (Linux; elsewhere, or above the system's limit, left as it is)."""
+    if fcntl is None:
+        return
+    try:
+        fcntl.fcntl(pipe.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+    except (OSError, ValueError):
+        pass
 
 
 def _read_exactly(stream, size: int) -> bytes:
