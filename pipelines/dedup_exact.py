@@ -4,8 +4,9 @@
 2. a per-key combine of :class:`filters.dedup_exact.BestCopy`: per key only the number of
    copies and the best keep rank travel (combined per bundle before the shuffle), never a
    list of the copies;
-3. the best copy joins the documents of its key (one grouping of both, no ``CoGroupByKey``).
-   The copy whose id is the keeper's stays; the others become duplicates with
+3. the best copy joins the documents of its key (one grouping of both, no ``CoGroupByKey``),
+   streamed: sorted best copy first, a key's documents are read one at a time, never as one
+   list (a text on a million pages). The copy whose id is the keeper's stays; the others become duplicates with
    ``dedup_cluster`` = the keeper's id and ``dedup_cluster_size`` = copies.
 
 Both go through :mod:`pipelines.spill` (sorted spill runs, fed a tuple rather than a
@@ -20,14 +21,23 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from curation.io.sorted_runs import group_runs
 from filters.dedup_config import ExactDedupConfig
 from filters.dedup_exact import BestCopy, better, copy_of, text_key
 from pipelines.counters import CountingDoFn, counted
-from pipelines.spill import ExternalCombinePerKey, ExternalGroupByKey
+from pipelines.spill import (
+    DONE_TAG,
+    ExternalCombinePerKey,
+    RemoveWhenDone,
+    SpilledPartitions,
+    partition_runs,
+    spill_directory,
+)
 
 NS = "dedup.exact"
 DUPLICATES_TAG = "duplicates"
 _BEST, _DOC = 0, 1
+RECORDS_PER_PARTITION = 500_000  # documents per merge partition on a cluster (ExternalGroupByKey's default)
 
 
 class _BestCopyFn(beam.CombineFn):
@@ -48,25 +58,39 @@ class _BestCopyFn(beam.CombineFn):
         return tuple(best)
 
 
-class _KeepBest(CountingDoFn):
-    """One key's best copy and documents -> the keeper's document(s) kept, the others duplicates."""
+def _best_first(value) -> int:
+    """The order of a key's values in the spill runs: its best copy (``_BEST``), then its documents."""
+    return value[0]
 
-    def process(self, group):
-        _, values = group
-        best = next(BestCopy(*value) for tag, value in values if tag == _BEST)
-        if best.copies > 1:
-            self.counters(NS).inc("groups")
-        for tag, doc in values:
-            if tag != _DOC:
-                continue
-            self.counters(NS).inc("in")
-            if doc["id"] == best.keeper:  # a record repeated under one id stays for near-dedup to count
-                self.counters(NS).inc("out")
-                yield doc
-            else:
-                self.counters(NS).inc("dropped:exact_duplicate")
-                yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, dict(
-                    doc, dedup_cluster=best.keeper, dedup_cluster_size=best.copies, duplicate=True))
+
+class _KeepBest(CountingDoFn):
+    """One partition of the text keys -> per key, the keeper's document(s) kept, the others duplicates.
+
+    A key's values stream out of the spill runs best copy first (:func:`_best_first`), so the
+    copies of one text are never held together: a boilerplate page on a million URLs costs one
+    document at a time.
+    """
+
+    def process(self, partition):
+        index, count, runs = partition
+        inc = self.counters(NS).inc
+        for _, values in group_runs(partition_runs(runs), index, count, order=_best_first, lazy=True):
+            tag, best = next(values)
+            if tag != _BEST:  # every key has its best copy, and it sorts first
+                raise RuntimeError("exact dedup: a text key came without its best copy")
+            best = BestCopy(*best)
+            if best.copies > 1:
+                inc("groups")
+            for _, doc in values:
+                inc("in")
+                if doc["id"] == best.keeper:  # a record repeated under one id stays for near-dedup to count
+                    inc("out")
+                    yield doc
+                else:
+                    inc("dropped:exact_duplicate")
+                    yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, dict(
+                        doc, dedup_cluster=best.keeper, dedup_cluster_size=best.copies, duplicate=True))
+        yield beam.pvalue.TaggedOutput(DONE_TAG, index)
 
 
 class ExactDedup(beam.PTransform):
@@ -83,10 +107,12 @@ class ExactDedup(beam.PTransform):
             | "Copy" >> beam.Map(lambda kv: (kv[0], tuple(copy_of(kv[1], rule))))
             | "BestCopy" >> ExternalCombinePerKey(_BestCopyFn())
         )
-        grouped = (
+        directory = spill_directory(docs.pipeline)
+        partitions = (
             (best | "TagBest" >> beam.Map(lambda kv: (kv[0], (_BEST, kv[1]))),
              keyed | "TagDoc" >> beam.Map(lambda kv: (kv[0], (_DOC, kv[1]))))
-            | "ByText" >> ExternalGroupByKey()
+            | "ByText" >> SpilledPartitions(directory, RECORDS_PER_PARTITION, order=_best_first)
         )
-        result = counted(grouped, "KeepBest", _KeepBest(), tags=(DUPLICATES_TAG,), main="kept")
+        result = counted(partitions, "KeepBest", _KeepBest(), tags=(DUPLICATES_TAG, DONE_TAG), main="kept")
+        result[DONE_TAG] | "Cleanup" >> RemoveWhenDone(directory)
         return {"kept": result.kept, "duplicates": result[DUPLICATES_TAG]}

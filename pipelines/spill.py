@@ -20,7 +20,7 @@ import os
 import pickle
 import tempfile
 import uuid
-from typing import Any, Tuple
+from typing import Any, Callable, Tuple
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, GoogleCloudOptions
@@ -52,12 +52,13 @@ def spill_directory(pipeline: beam.Pipeline) -> str:
 class SpillRuns(beam.DoFn):
     """``(key, value)`` pairs -> descriptions of the sorted run files they were spilled to."""
 
-    def __init__(self, directory: str, budget_bytes: int | None = None):
+    def __init__(self, directory: str, budget_bytes: int | None = None, order: Callable[[Any], Any] | None = None):
         self.directory = directory
         self.budget_bytes = budget_bytes or DEFAULT_BUDGET_BYTES
+        self.order = order
 
     def start_bundle(self):
-        self.writer = RunWriter(self.directory, self.budget_bytes)
+        self.writer = RunWriter(self.directory, self.budget_bytes, order=self.order)
 
     def process(self, pair):
         run = self.writer.add(pair[0], pair[1])
@@ -95,8 +96,10 @@ class SpilledPartitions(beam.PTransform):
     """
 
     def __init__(self, directory: str, records_per_partition: int, max_partitions: int = 10_000,
-                 budget_bytes: int | None = None, at_least_one: bool = False):
+                 budget_bytes: int | None = None, at_least_one: bool = False,
+                 order: Callable[[Any], Any] | None = None):
         super().__init__()
+        self.order = order  # values of a key sorted by it in each run (merge with the same order)
         self.directory = directory
         self.records_per_partition = records_per_partition
         self.max_partitions = max_partitions
@@ -104,7 +107,8 @@ class SpilledPartitions(beam.PTransform):
         self.at_least_one = at_least_one
 
     def expand(self, pairs):
-        spilled = [pcoll | f"Spill{i}" >> beam.ParDo(SpillRuns(self.directory, self.budget_bytes)).with_output_types(Any)
+        spill = SpillRuns(self.directory, self.budget_bytes, self.order)
+        spilled = [pcoll | f"Spill{i}" >> beam.ParDo(spill).with_output_types(Any)
                    for i, pcoll in enumerate(as_tuple(pairs))]
         fixed = None if self.at_least_one else local_partitions(spilled[0].pipeline)
         if fixed is not None:

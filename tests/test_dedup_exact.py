@@ -106,3 +106,27 @@ shards:
     assert rows["dedup.exact"]["docs_in"] == 16 and rows["dedup.exact"]["dropped"] == {"exact_duplicate": 4}
     assert rows["dedup"]["docs_in"] == 12 and all(r["balanced"] for r in funnel)
     assert "dedup.exact" in (out / "funnel.txt").read_text() and "dedup.exact" in (out / "report.html").read_text()
+
+
+def test_a_text_on_many_pages_streams_through_exact_dedup(tmp_path, monkeypatch):
+    """300 copies of one text spilled over many runs (a 4 KB spill budget), the best copy in
+    the middle of the input: one kept, 299 duplicates pointing at it, the others untouched."""
+    from curation.io import sorted_runs
+    from pipelines import spill
+
+    monkeypatch.setattr(spill, "DEFAULT_BUDGET_BYTES", 4096)
+    monkeypatch.setattr(sorted_runs, "DEFAULT_BLOCK_BYTES", 1024)
+    maker = CorpusMaker(seed=5)
+    page = maker.text(maker.base())
+    copies = [new_document(page, url=f"https://mirror{i}.example/", quality_score=0.9 if i == 150 else 0.5)
+              for i in range(300)]
+    others = [new_document(maker.text(maker.base()), url=f"https://other.example/{i}") for i in range(20)]
+    path = tmp_path / "in" / "docs.jsonl"
+    path.parent.mkdir()
+    path.write_text("".join(json.dumps(d) + "\n" for d in copies[:200] + others + copies[200:]))
+    counts = dedup(path, tmp_path / "out")
+    assert counts["dedup.exact"] == {"in": 320, "out": 21, "dropped:exact_duplicate": 299, "groups": 1}
+    kept = {d["id"] for d in pq.read_table(tmp_path / "out" / "documents").to_pylist()}
+    assert copies[150]["id"] in kept and not any(c["id"] in kept for i, c in enumerate(copies) if i != 150)
+    dups = pq.read_table(tmp_path / "out" / "duplicates").to_pylist()
+    assert len(dups) == 299 and {(d["dedup_cluster"], d["dedup_cluster_size"]) for d in dups} == {(copies[150]["id"], 300)}

@@ -170,3 +170,34 @@ def test_items_sharing_objects_read_back_equal(tmp_path):
     pairs = [(shared, doc), (shared, doc), ("doc-2", {"id": "doc-2", "same": doc})] * 20
     runs = spilled(tmp_path, pairs, budget=1 << 20)
     assert [(k, v) for _, k, v in merge_runs(runs)] == sorted(pairs, key=lambda kv: (key_hash(kv[0]), kv[0]))
+
+
+def _tag(value):
+    return value[0]
+
+
+def test_a_hot_key_streams_in_value_order_when_lazy(tmp_path):
+    """group_runs(order=, lazy=True), as exact dedup uses it: a key's values sorted by ``order``
+    across every run (the one tag-0 value was added last, so it sits in the last run written), and its
+    ~20 MB of values read one block per run at a time, never held as a list."""
+    import tracemalloc
+
+    pairs = [("cold", (1, "c"))] + [("hot", (1, f"{i:06d}" + "x" * 1000)) for i in range(20_000)] + [("hot", (0, "best"))]
+    writer = RunWriter(str(tmp_path), budget_bytes=256 << 10, block_bytes=16 << 10, order=_tag)
+    runs = [run for key, value in pairs if (run := writer.add(key, value)) is not None] + [writer.flush()]
+    assert len(runs) > 50
+
+    listed = dict(group_runs(runs, order=_tag))
+    assert listed["hot"][0] == (0, "best") and sorted(v[1][:6] for v in listed["hot"][1:]) == [f"{i:06d}" for i in range(20_000)]
+    del listed
+
+    tracemalloc.start()
+    seen = {}
+    for key, values in group_runs(runs, order=_tag, lazy=True):
+        assert not isinstance(values, list)
+        first = next(values)
+        seen[key] = (first, 1 + sum(1 for _ in values))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seen == {"hot": ((0, "best"), 20_001), "cold": ((1, "c"), 1)}
+    assert peak < 5 << 20, peak  # the values are 20 MB; one 16 KB block per run is in memory

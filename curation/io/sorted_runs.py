@@ -9,7 +9,8 @@ grows with its input. Here the data crosses such a break as files instead:
   run's description (path, block offsets and hash ranges) travels on;
 * :func:`merge_runs` streams the pairs of one *partition* (a contiguous range of the hash
   space, :func:`partition_of`) out of any number of runs, in ``(hash, key)`` order, reading
-  one block per run at a time; :func:`group_runs` groups equal keys.
+  one block per run at a time; :func:`group_runs` groups equal keys (optionally their values
+  in a given order, streamed: a secondary sort).
 
 Run files are transient (deleted by the job that made them); the format is internal.
 """
@@ -21,7 +22,7 @@ import io
 import itertools
 import pickle
 import uuid
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from curation.io.paths import join, open_read, open_write
 
@@ -64,10 +65,12 @@ class RunWriter:
     JSON-able dict: ``{"path", "records", "blocks": [[first_hash, last_hash, offset, length]]}``.
     """
 
-    def __init__(self, directory: str, budget_bytes: int | None = None, block_bytes: int | None = None):
+    def __init__(self, directory: str, budget_bytes: int | None = None, block_bytes: int | None = None,
+                 order: Callable[[Any], Any] | None = None):
         self.directory = directory
         self.budget_bytes = budget_bytes or DEFAULT_BUDGET_BYTES
         self.block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
+        self.order = order
         self._items: list[tuple[int, Any, Any, int]] = []
         self._size = 0
 
@@ -81,7 +84,9 @@ class RunWriter:
         if not self._items:
             return None
         items, self._items, self._size = self._items, [], 0
-        items.sort(key=lambda item: (item[0], item[1]))
+        order = self.order
+        items.sort(key=(lambda item: (item[0], item[1])) if order is None else
+                   (lambda item: (item[0], item[1], order(item[2]))))
         path = join(self.directory, f"run-{uuid.uuid4().hex}.bin")
         blocks = []
         offset = 0
@@ -154,23 +159,31 @@ def read_run(run: dict[str, Any], partition: int = 0, partitions: int = 1) -> It
                 yield item
 
 
-def merge_runs(runs: Iterable[dict[str, Any]], partition: int = 0,
-               partitions: int = 1) -> Iterator[tuple[int, Any, Any]]:
+def merge_runs(runs: Iterable[dict[str, Any]], partition: int = 0, partitions: int = 1,
+               order: Callable[[Any], Any] | None = None) -> Iterator[tuple[int, Any, Any]]:
     """Every ``(hash, key, value)`` of ``partition`` over all ``runs``, sorted by ``(hash, key)``.
 
-    Equal keys come in run order (runs sorted by path), each run's own order kept.
+    Equal keys come in run order (runs sorted by path), each run's own order kept; with
+    ``order`` (the runs written with the same), in ``order(value)`` order.
     """
     ordered = sorted(runs, key=lambda run: run["path"])
     return heapq.merge(*(read_run(run, partition, partitions) for run in ordered),
-                       key=lambda item: (item[0], item[1]))
+                       key=(lambda item: (item[0], item[1])) if order is None else
+                       (lambda item: (item[0], item[1], order(item[2]))))
 
 
-def group_runs(runs: Iterable[dict[str, Any]], partition: int = 0,
-               partitions: int = 1) -> Iterator[tuple[Any, list[Any]]]:
-    """``(key, [values])`` for every key of ``partition``: one group in memory at a time."""
-    merged = merge_runs(runs, partition, partitions)
+def group_runs(runs: Iterable[dict[str, Any]], partition: int = 0, partitions: int = 1,
+               order: Callable[[Any], Any] | None = None, lazy: bool = False) -> Iterator[tuple[Any, Any]]:
+    """``(key, [values])`` for every key of ``partition``: one group in memory at a time.
+
+    ``lazy``: ``(key, iterator of values)`` instead, nothing of a group in memory but one block
+    per run (a key on a million documents); each iterator must be used up, or dropped, before
+    the next group is asked for.
+    """
+    merged = merge_runs(runs, partition, partitions, order)
     for (_, key), items in itertools.groupby(merged, key=lambda item: (item[0], item[1])):
-        yield key, [item[2] for item in items]
+        values = (item[2] for item in items)
+        yield key, values if lazy else list(values)
 
 
 def partition_count(records: int, per_partition: int, max_partitions: int = 10_000) -> int:
