@@ -6,8 +6,8 @@
    list of the copies;
 3. the best copy joins the documents of its key (one grouping of both, no ``CoGroupByKey``),
    streamed: sorted best copy first, a key's documents are read one at a time, never as one
-   list (a text on a million pages). The copy whose id is the keeper's stays; the others become duplicates with
-   ``dedup_cluster`` = the keeper's id and ``dedup_cluster_size`` = copies.
+   list (a text on a million pages). The copy whose id is the keeper's stays; the others
+   become duplicates with ``dedup_cluster`` = the keeper's id and ``dedup_cluster_size`` = copies.
 
 Both go through :mod:`pipelines.spill` (sorted spill runs, fed a tuple rather than a
 ``Flatten``): Beam's own ``CombinePerKey`` and ``GroupByKey`` held every distinct text's
@@ -27,6 +27,7 @@ from filters.dedup_exact import BestCopy, better, copy_of, text_key
 from pipelines.counters import CountingDoFn, counted
 from pipelines.spill import (
     DONE_TAG,
+    RECORDS_PER_PARTITION,
     ExternalCombinePerKey,
     RemoveWhenDone,
     SpilledPartitions,
@@ -37,7 +38,6 @@ from pipelines.spill import (
 NS = "dedup.exact"
 DUPLICATES_TAG = "duplicates"
 _BEST, _DOC = 0, 1
-RECORDS_PER_PARTITION = 500_000  # documents per merge partition on a cluster (ExternalGroupByKey's default)
 
 
 class _BestCopyFn(beam.CombineFn):

@@ -58,9 +58,9 @@ class _Extract(CountingDoFn):
 
     ``process(record n+1)`` decodes record n+1, then takes page n's text, then hands page n+1 to
     the child and returns: the child extracts while this process reads and parses the next WARC
-    record (64 MB of WARC on one worker: 6.7 -> 5.5 s wall, the bare loop's; docs/ingest.md). So a document leaves
-    one record late, the last of a bundle from ``finish_bundle``; the output is written sorted,
-    so its order does not matter.
+    record (64 MB of WARC on one worker: 6.7 -> 5.5 s wall, the bare loop's; docs/ingest.md).
+    So a document leaves one record late, the last of a bundle from ``finish_bundle``; the
+    output is written sorted, so its order does not matter.
     """
 
     def __init__(self, make_document: HtmlToDocument):

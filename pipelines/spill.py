@@ -38,6 +38,7 @@ from curation.io.sorted_runs import (
 )
 
 DONE_TAG = "done"
+RECORDS_PER_PARTITION = 500_000  # records a merge partition gets on a cluster (the count follows the data)
 # Declared output types: Beam otherwise infers each lambda's output type from its bytecode
 # while the pipeline is built, a fixed cost that dozens of groupings multiply.
 INT_KEYED = Tuple[int, Any]
@@ -214,7 +215,7 @@ class ExternalGroupByKey(beam.PTransform):
     some fixed CPU each), which counts where dozens are unrolled.
     """
 
-    def __init__(self, records_per_partition: int = 500_000, budget_bytes: int | None = None,
+    def __init__(self, records_per_partition: int = RECORDS_PER_PARTITION, budget_bytes: int | None = None,
                  directory: str | None = None, cleanup: bool = True):
         super().__init__()
         self.records_per_partition = records_per_partition

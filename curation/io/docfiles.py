@@ -140,7 +140,7 @@ def _jsonl_texts(path: str, on_error: Callable[[str, int, str], None] | None,
     texts, and the same bad rows with the same line numbers. Two valid rows only Python's own
     limits refuse (nesting deeper than its recursion limit, an integer of over 4300 digits in
     a field that is not a document field) are read, not reported. The parse of the next
-    ``PARSE_AHEAD`` blocks runs on a thread meanwhile (245 MB of JSONL: 0.9 s of the reading).
+    ``PARSE_AHEAD`` blocks runs on a thread meanwhile (pyarrow's parse: most of the reading's CPU).
     """
     # In file order: ("block", first line, block, its parse on the thread), ("error", on_error's
     # arguments) and ("raise", a read error): what reading ahead met is reported in its turn.
