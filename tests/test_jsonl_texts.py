@@ -242,3 +242,29 @@ def test_a_block_too_large_for_pyarrow_is_read_line_by_line(tmp_path, monkeypatc
     path = tmp_path / "long.jsonl"
     path.write_bytes(encode(GOOD + ['{"text": "' + "x" * 500 + '"}'] + GOOD))
     assert read(str(path), 64) == reference(str(path))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_text_blocks_read_what_iter_file_texts_reads(tmp_path, threads):
+    """iter_jsonl_text_blocks: the same texts and bad rows in the same order (a block's bad rows are
+    reported before it comes), whether a block comes as texts or as what on_column made of its Arrow
+    column (clean blocks only: no null, valid UTF-8)."""
+    seen = []
+
+    def on_column(column):
+        column.validate(full=True)
+        assert column.null_count == 0
+        seen.append(len(column))
+        return None if len(seen) % 3 == 0 else column.to_pylist()  # None: the block comes as texts
+
+    for path in nasty_files(tmp_path):
+        for size in (64, 4096, docfiles.LINE_BLOCK):
+            events: list[tuple] = []
+            for block in docfiles.iter_jsonl_text_blocks(
+                    path, lambda _, n, why: events.append(("bad", n, why)), on_column, size, parse_threads=threads):
+                assert (block.texts is None) != (block.prepared is None)
+                events.extend(("text", text) for text in (block.texts if block.prepared is None else block.prepared))
+            want = read(path, size)
+            for kind in ("text", "bad"):
+                assert [e for e in events if e[0] == kind] == [e for e in want if e[0] == kind], (path, size)
+    assert sum(seen) > 500  # the Arrow route was taken (and, every third call, refused)

@@ -333,3 +333,64 @@ def test_bounded_runs_cut_only_long_runs():
     assert "".join(pieces[:-1]) == text and pieces[-1] == "plain text"
     assert max(len(run) for p in pieces for run in p.split()) == 10
     assert pieces[:4] == ["short words ", "字" * 10, "字" * 10, "字" * 5]
+
+
+def test_arrow_whitespace_is_python_whitespace():
+    """The sentences of a block are found with pyarrow's utf8_is_space: it must call exactly the
+    characters whitespace that str.strip() removes (so a blank line is blank either way)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    arrow = pc.utf8_is_space(pa.array(chars)).to_pylist()
+    assert [c for c, space in zip(chars, arrow) if space != c.isspace()] == []
+
+
+def test_column_sentences_are_the_sentences_as_bytes():
+    import pyarrow as pa
+
+    from tokenizer.sp_backend import _CHUNK_CHARS, column_sentences, sentences
+
+    texts = ["one\ntwo\n\n  \n\tthree \r\n", "", "\n", "\u3000\nsolo", "\u00a0\u2028\u205f\n\x1c\x1f\x85",
+             "\u200b zero width is not space\n", "中文\n\n😀", "a" * _CHUNK_CHARS + "\nc", "é" * _CHUNK_CHARS]
+    column = pa.chunked_array([texts[:4], texts[4:]])
+    got = column_sentences(column)
+    assert all(type(s) is bytes for s in got)
+    assert [s.decode("utf-8") for s in got] == list(sentences(texts))
+    assert len(got) == 10
+    long_line = pa.chunked_array([["short", "x\n" + "é" * (_CHUNK_CHARS + 1)]])
+    assert column_sentences(long_line) is None  # to be cut: the texts go through sentences()
+
+
+def test_sentencepiece_trains_on_blocks_the_model_of_its_texts(tmp_path, monkeypatch):
+    """Through the CLI, JSONL blocks are split into sentences on the parse thread (bytes); the
+    model and the sample counts equal training on the same texts a document at a time."""
+    import functools
+
+    import tokenizer.sample
+    import tokenizer.sp_backend
+    from tokenizer.config import TokenizerConfig
+
+    docs = corpus_documents()
+    rows = [json.dumps(d, ensure_ascii=False) for d in docs]
+    extra = ['{"text": "   \\n\\t"}', '{"text": ""}', '{"text": null}', '{"text": "\\u3000\\n\\u00a0"}',
+             json.dumps({"text": "long " + "word" * 9000 + "\nshort line"})]  # a line over _CHUNK_CHARS
+    path = tmp_path / "corpus.jsonl"
+    lines = rows[:40] + extra + rows[40:]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    columns = []
+    real = tokenizer.sp_backend.column_sentences
+    monkeypatch.setattr(tokenizer.sp_backend, "column_sentences", lambda c: columns.append(len(c)) or real(c))
+    monkeypatch.setattr(tokenizer.sample, "iter_jsonl_text_blocks",  # many blocks: one with the long line, one a null
+                        functools.partial(tokenizer.sample.iter_jsonl_text_blocks, block_size=20_000))
+    out = _train(str(path), tmp_path / "cli", "sentencepiece", "bpe", 1000)
+    assert len(columns) > 5
+
+    texts = [d["text"] for d in docs[:40]] + ["long " + "word" * 9000 + "\nshort line"] + [d["text"] for d in docs[40:]]
+    config = TokenizerConfig(backend="sentencepiece", algorithm="bpe", vocab_size=1000)
+    direct = tokenizer.sp_backend.train_sentencepiece(texts, config, str(tmp_path))
+    assert open(os.path.join(out, "spm.model"), "rb").read() == open(direct, "rb").read()
+    sample = json.load(open(os.path.join(out, "train_report.json")))["sample"]
+    assert (sample["docs_seen"], sample["docs_empty"], sample["docs_bad"]) == (len(docs) + 4, 3, 1)
+    assert sample["docs_sampled"] == len(texts)
+    assert sample["bytes_sampled"] == sample["bytes_seen"] == sum(len(t.encode()) for t in texts)

@@ -11,6 +11,7 @@ import io
 import json
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -131,6 +132,34 @@ def iter_file_texts(path: str, on_error: Callable[[str, int, str], None] | None 
     yield from _jsonl_texts(path, on_error, block_size)
 
 
+@dataclass
+class TextBlock:
+    """The texts of one block of lines of a JSONL file (:func:`iter_jsonl_text_blocks`): ``texts``,
+    or ``prepared``: what ``on_column`` made of the block's texts on the parse thread."""
+
+    texts: list[str] | None = None
+    prepared: Any = None
+
+
+def iter_jsonl_text_blocks(path: str, on_error: Callable[[str, int, str], None],
+                           on_column: Callable[[pa.ChunkedArray], Any] | None = None,
+                           block_size: int = LINE_BLOCK, parse_threads: int = 1) -> Iterator[TextBlock]:
+    """The texts of a JSONL file a block of lines at a time: those of :func:`iter_file_texts`, bad
+    rows reported to ``on_error`` (required: a block is read whole before it is handed over).
+
+    ``on_column(texts)``, where given, runs on the parse thread with the ``text`` column of each
+    block pyarrow parsed (valid UTF-8, no nulls): work on the texts there runs beside the reader's
+    own work (the tokenizer splits sentences so: ``tokenizer.sp_backend``). What it returns is the
+    block's ``prepared``; a block it returns None for, or pyarrow did not parse, comes as ``texts``.
+    ``parse_threads``: blocks parsed (and ``on_column`` run) at once; they come in file order all the same.
+    """
+    for first, block, (table, prepared) in _parsed_blocks(path, on_error, block_size, on_column, parse_threads):
+        if prepared is not None:
+            yield TextBlock(prepared=prepared)
+        else:
+            yield TextBlock(texts=list(_block_texts(path, first, block, table, on_error)))
+
+
 def _jsonl_texts(path: str, on_error: Callable[[str, int, str], None] | None,
                  block_size: int) -> Iterator[str]:
     """The texts of a JSONL file: what :func:`_json_texts` reads from its lines, ~2x faster.
@@ -142,6 +171,17 @@ def _jsonl_texts(path: str, on_error: Callable[[str, int, str], None] | None,
     a field that is not a document field) are read, not reported. The parse of the next
     ``PARSE_AHEAD`` blocks runs on a thread meanwhile (pyarrow's parse: most of the reading's CPU).
     """
+    for first, block, (table, _) in _parsed_blocks(path, on_error, block_size, None):
+        yield from _block_texts(path, first, block, table, on_error)
+
+
+def _parsed_blocks(path: str, on_error: Callable[[str, int, str], None] | None, block_size: int,
+                   on_column: Callable[[pa.ChunkedArray], Any] | None,
+                   threads: int = 1) -> Iterator[tuple[int, bytes, tuple]]:
+    """(first line number, block, (its pyarrow table or None, ``on_column``'s result or None)) of
+    each block of lines of a JSONL file, in file order, parsed ``PARSE_AHEAD`` blocks ahead (or one
+    more than ``threads``) on ``threads`` threads."""
+    ahead = max(PARSE_AHEAD, threads + 1)
     # In file order: ("block", first line, block, its parse on the thread), ("error", on_error's
     # arguments) and ("raise", a read error): what reading ahead met is reported in its turn.
     queue: deque = deque()
@@ -159,25 +199,43 @@ def _jsonl_texts(path: str, on_error: Callable[[str, int, str], None] | None,
                 break
             data = block.removeprefix(BOM) if first == 1 else block
             if reading is None:
-                reading, pool = ArrowReading.for_first_line(data), ThreadPoolExecutor(1, "jsonl-parse")
-            queue.append(("block", first, block, pool.submit(arrow_table, data, reading)))
-            while len(queue) > PARSE_AHEAD:
-                yield from _queued_texts(path, queue.popleft(), on_error)
+                reading, pool = ArrowReading.for_first_line(data), ThreadPoolExecutor(threads, "jsonl-parse")
+            queue.append(("block", first, block, pool.submit(_parse, data, reading, on_column)))
+            while len(queue) > ahead:
+                yield from _in_turn(queue.popleft(), on_error)
         while queue:
-            yield from _queued_texts(path, queue.popleft(), on_error)
+            yield from _in_turn(queue.popleft(), on_error)
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _queued_texts(path: str, item: tuple, on_error: Callable[[str, int, str], None] | None) -> Iterator[str]:
+def _parse(data: bytes, reading: ArrowReading, on_column: Callable[[pa.ChunkedArray], Any] | None) -> tuple:
+    """On the parse thread: (the block's table or None, ``on_column`` of its texts or None)."""
+    table = arrow_table(data, reading)
+    if table is None or on_column is None:
+        return table, None
+    texts = table.column("text")
+    try:
+        texts.validate(full=True)  # UTF-8: a bad byte is read as U+FFFD, line by line
+    except pa.ArrowInvalid:
+        return table, None
+    return table, None if texts.null_count else on_column(texts)
+
+
+def _in_turn(item: tuple, on_error: Callable[[str, int, str], None] | None) -> Iterator[tuple[int, bytes, tuple]]:
     if item[0] == "error":
         on_error(*item[1])
-        return
-    if item[0] == "raise":
+    elif item[0] == "raise":
         raise item[1]
-    _, first, block, parse = item
-    texts = table_texts(parse.result())
+    else:
+        _, first, block, parse = item
+        yield first, block, parse.result()
+
+
+def _block_texts(path: str, first: int, block: bytes, table: pa.Table | None,
+                 on_error: Callable[[str, int, str], None] | None) -> Iterator[str]:
+    texts = table_texts(table)
     if texts is None:
         yield from _json_texts(path, _block_lines(first, block), on_error)
         return
